@@ -1,0 +1,371 @@
+//! Consent vocabulary shared by every consent kind, and the data-sharing
+//! consent (consents 3.3.1) with its sealed storage form.
+//!
+//! The lifecycle rules — which transitions are legal, timeouts, events —
+//! live in `opus-consent`; this module fixes the words and the record.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+
+use crate::datetime::Timestamp;
+use crate::document::{Cnpj, Cpf, Document};
+use crate::id::{BrandId, ClientId, ConsentId};
+use crate::limits;
+use crate::seal::{SealContext, SealError, Sealed, Sealer};
+use crate::store::ConsentRecord;
+
+/// The kind of a consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ConsentKind {
+    /// Data sharing (consents 3.3.1).
+    Data,
+    /// A payment consent (payments 4.0.0).
+    Payment,
+    /// A recurring consent (automatic payments 2.0.0).
+    Recurring,
+}
+
+/// Every consent status of every kind, spelled as the specs spell them.
+/// Which statuses a kind may take is the lifecycle's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ConsentStatus {
+    /// Created, waiting for the customer.
+    AwaitingAuthorisation,
+    /// Approved by some of several approvers (payments, recurring).
+    PartiallyAccepted,
+    /// Approved.
+    Authorised,
+    /// Rejected, expired or revoked (data consents end here whatever the reason).
+    Rejected,
+    /// Used by a payment (payments, recurring).
+    Consumed,
+    /// Revoked after authorisation (recurring).
+    Revoked,
+}
+
+impl ConsentStatus {
+    /// The spec's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingAuthorisation => "AWAITING_AUTHORISATION",
+            Self::PartiallyAccepted => "PARTIALLY_ACCEPTED",
+            Self::Authorised => "AUTHORISED",
+            Self::Rejected => "REJECTED",
+            Self::Consumed => "CONSUMED",
+            Self::Revoked => "REVOKED",
+        }
+    }
+
+    /// Whether no transition leaves this status.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Rejected | Self::Consumed | Self::Revoked)
+    }
+}
+
+/// Who rejected a consent (`EnumRejectedBy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum RejectedBy {
+    /// The customer, at either institution.
+    User,
+    /// The transmitter / account holder.
+    Aspsp,
+    /// The receiver / initiator.
+    Tpp,
+}
+
+/// Why a data consent was rejected (consents 3.3.1 `rejection.reason.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum DataRejectionCode {
+    /// The authorisation window elapsed.
+    ConsentExpired,
+    /// Refused by the customer before authorising.
+    CustomerManuallyRejected,
+    /// Revoked by the customer after authorising.
+    CustomerManuallyRevoked,
+    /// The sharing period ended.
+    ConsentMaxDateReached,
+    /// A technical failure made it unusable (e.g. the code exchange failed).
+    ConsentTechnicalIssue,
+    /// The transmitter's security policy.
+    InternalSecurityReason,
+}
+
+/// `rejection` of a data consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataRejection {
+    /// Who rejected it.
+    pub rejected_by: RejectedBy,
+    /// Why.
+    pub reason: DataRejectionReason,
+}
+
+/// `rejection.reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataRejectionReason {
+    /// The reason code.
+    pub code: DataRejectionCode,
+    /// Free text chosen by the transmitter (at most 140 characters).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub additional_information: Option<String>,
+}
+
+/// The data-sharing permissions of consents 3.3.1 (`permissions[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+#[allow(missing_docs)] // the variants are the spec's enum values, one to one
+pub enum Permission {
+    AccountsRead,
+    AccountsBalancesRead,
+    AccountsTransactionsRead,
+    AccountsOverdraftLimitsRead,
+    CreditCardsAccountsRead,
+    CreditCardsAccountsBillsRead,
+    CreditCardsAccountsBillsTransactionsRead,
+    CreditCardsAccountsLimitsRead,
+    CreditCardsAccountsTransactionsRead,
+    CustomersPersonalIdentificationsRead,
+    /// Spelled `ADITTIONALINFO` in the spec.
+    #[serde(rename = "CUSTOMERS_PERSONAL_ADITTIONALINFO_READ")]
+    CustomersPersonalAdittionalinfoRead,
+    CustomersBusinessIdentificationsRead,
+    /// Spelled `ADITTIONALINFO` in the spec.
+    #[serde(rename = "CUSTOMERS_BUSINESS_ADITTIONALINFO_READ")]
+    CustomersBusinessAdittionalinfoRead,
+    FinancingsRead,
+    FinancingsScheduledInstalmentsRead,
+    FinancingsPaymentsRead,
+    FinancingsWarrantiesRead,
+    InvoiceFinancingsRead,
+    InvoiceFinancingsScheduledInstalmentsRead,
+    InvoiceFinancingsPaymentsRead,
+    InvoiceFinancingsWarrantiesRead,
+    LoansRead,
+    LoansScheduledInstalmentsRead,
+    LoansPaymentsRead,
+    LoansWarrantiesRead,
+    UnarrangedAccountsOverdraftRead,
+    UnarrangedAccountsOverdraftScheduledInstalmentsRead,
+    UnarrangedAccountsOverdraftPaymentsRead,
+    UnarrangedAccountsOverdraftWarrantiesRead,
+    BankFixedIncomesRead,
+    CreditFixedIncomesRead,
+    FundsRead,
+    VariableIncomesRead,
+    TreasureTitlesRead,
+    ExchangesRead,
+    ResourcesRead,
+}
+
+/// A data-sharing consent, in the clear, as the lifecycle works with it.
+/// It reaches storage only through [`DataConsent::seal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataConsent {
+    /// The brand (tenant).
+    pub brand: BrandId,
+    /// `consentId`.
+    pub id: ConsentId,
+    /// The receiver's client.
+    pub client_id: ClientId,
+    /// `status`.
+    pub status: ConsentStatus,
+    /// The store's compare-and-set version (0 before the first insert).
+    pub version: u64,
+    /// `permissions`: the subset actually granted.
+    pub permissions: Vec<Permission>,
+    /// `loggedUser.document`: always a CPF.
+    pub logged_user: Cpf,
+    /// `businessEntity.document`: present on PJ consents.
+    pub business_entity: Option<Cnpj>,
+    /// `creationDateTime`.
+    pub creation_date_time: Timestamp,
+    /// `statusUpdateDateTime`.
+    pub status_update_date_time: Timestamp,
+    /// `expirationDateTime`: `None` for an indefinite consent.
+    pub expiration_date_time: Option<Timestamp>,
+    /// `rejection`, once rejected.
+    pub rejection: Option<DataRejection>,
+}
+
+/// What of a data consent is sealed (everything the record columns do not carry).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DataConsentBody {
+    permissions: Vec<Permission>,
+    logged_user: Cpf,
+    business_entity: Option<Cnpj>,
+    expiration_date_time: Option<Timestamp>,
+    rejection: Option<DataRejection>,
+}
+
+impl DataConsent {
+    /// When the current status ends by the clock: the authorisation
+    /// deadline while awaiting, the expiration date once authorised.
+    pub fn deadline(&self) -> Option<Timestamp> {
+        deadline(
+            self.status,
+            self.creation_date_time,
+            self.expiration_date_time,
+            limits::DATA_CONSENT_AUTHORISATION_TIMEOUT,
+        )
+    }
+
+    /// The storage form: documents sealed, blind indexes for lookups.
+    ///
+    /// # Errors
+    /// [`SealError`] when sealing fails.
+    pub fn seal(&self, sealer: &Sealer) -> Result<ConsentRecord, SealError> {
+        let body = DataConsentBody {
+            permissions: self.permissions.clone(),
+            logged_user: self.logged_user.clone(),
+            business_entity: self.business_entity.clone(),
+            expiration_date_time: self.expiration_date_time,
+            rejection: self.rejection.clone(),
+        };
+        Ok(ConsentRecord {
+            brand: self.brand.clone(),
+            id: self.id.clone(),
+            kind: ConsentKind::Data,
+            client_id: self.client_id.clone(),
+            status: self.status,
+            version: self.version,
+            created_at: self.creation_date_time,
+            status_updated_at: self.status_update_date_time,
+            expires_at: self.deadline(),
+            subject: Some(sealer.blind_index(&Document::Cpf(self.logged_user.clone()))?),
+            business_entity: self
+                .business_entity
+                .as_ref()
+                .map(|cnpj| sealer.blind_index(&Document::Cnpj(cnpj.clone())))
+                .transpose()?,
+            body: seal_consent_body(sealer, &self.brand, &self.id, &body)?,
+        })
+    }
+
+    /// Opens a stored data consent.
+    ///
+    /// # Errors
+    /// [`SealError::Decode`] when the record is not a data consent;
+    /// [`SealError::OpenFailed`] when its body was tampered with or moved
+    /// from another consent or brand.
+    pub async fn open(record: &ConsentRecord, sealer: &Sealer) -> Result<Self, SealError> {
+        if record.kind != ConsentKind::Data {
+            return Err(SealError::Decode);
+        }
+        let body: DataConsentBody =
+            open_consent_body(sealer, &record.brand, &record.id, &record.body).await?;
+        Ok(Self {
+            brand: record.brand.clone(),
+            id: record.id.clone(),
+            client_id: record.client_id.clone(),
+            status: record.status,
+            version: record.version,
+            permissions: body.permissions,
+            logged_user: body.logged_user,
+            business_entity: body.business_entity,
+            creation_date_time: record.created_at,
+            status_update_date_time: record.status_updated_at,
+            expiration_date_time: body.expiration_date_time,
+            rejection: body.rejection,
+        })
+    }
+}
+
+/// The clock deadline of a consent in `status`.
+pub fn deadline(
+    status: ConsentStatus,
+    created_at: Timestamp,
+    expiration: Option<Timestamp>,
+    authorisation_timeout: Duration,
+) -> Option<Timestamp> {
+    match status {
+        ConsentStatus::AwaitingAuthorisation => Some(created_at.saturating_add(authorisation_timeout)),
+        ConsentStatus::Authorised | ConsentStatus::PartiallyAccepted => expiration,
+        _ => None,
+    }
+}
+
+/// Seals the body of any consent kind, bound to its brand and id.
+///
+/// # Errors
+/// [`SealError`] when sealing fails.
+pub fn seal_consent_body<T: Serialize>(
+    sealer: &Sealer,
+    brand: &BrandId,
+    id: &ConsentId,
+    body: &T,
+) -> Result<Sealed, SealError> {
+    sealer.seal_json(&SealContext::new("consent", brand, id.as_str()), body)
+}
+
+/// Opens the body of any consent kind.
+///
+/// # Errors
+/// [`SealError`] when opening or decoding fails.
+pub async fn open_consent_body<T: DeserializeOwned>(
+    sealer: &Sealer,
+    brand: &BrandId,
+    id: &ConsentId,
+    sealed: &Sealed,
+) -> Result<T, SealError> {
+    sealer
+        .open_json(&SealContext::new("consent", brand, id.as_str()), sealed)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_follow_the_spec() {
+        let json = serde_json::to_string(&[
+            Permission::CustomersPersonalAdittionalinfoRead,
+            Permission::AccountsBalancesRead,
+            Permission::UnarrangedAccountsOverdraftScheduledInstalmentsRead,
+        ])
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"["CUSTOMERS_PERSONAL_ADITTIONALINFO_READ","ACCOUNTS_BALANCES_READ","UNARRANGED_ACCOUNTS_OVERDRAFT_SCHEDULED_INSTALMENTS_READ"]"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ConsentStatus::AwaitingAuthorisation).unwrap(),
+            "\"AWAITING_AUTHORISATION\""
+        );
+        let rejection = DataRejection {
+            rejected_by: RejectedBy::Aspsp,
+            reason: DataRejectionReason {
+                code: DataRejectionCode::ConsentMaxDateReached,
+                additional_information: None,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&rejection).unwrap(),
+            serde_json::json!({"rejectedBy": "ASPSP", "reason": {"code": "CONSENT_MAX_DATE_REACHED"}})
+        );
+    }
+
+    #[test]
+    fn deadlines() {
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let exp = Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
+        let d = |s| deadline(s, t0, Some(exp), limits::DATA_CONSENT_AUTHORISATION_TIMEOUT);
+        assert_eq!(d(ConsentStatus::AwaitingAuthorisation).unwrap().to_string(), "2026-01-01T01:00:00Z");
+        assert_eq!(d(ConsentStatus::Authorised), Some(exp));
+        assert_eq!(d(ConsentStatus::Rejected), None);
+        assert!(ConsentStatus::Rejected.is_terminal());
+        assert!(!ConsentStatus::Authorised.is_terminal());
+    }
+}

@@ -1,0 +1,80 @@
+//! Domain events and the [`EventSink`] port.
+//!
+//! Events leave through the outbox (so they are never lost and never sent
+//! for a state change that rolled back); an outbox worker hands them to an
+//! `EventSink`: in process, NATS JetStream, or the institution's own bus.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::consent::{ConsentKind, ConsentStatus};
+use crate::datetime::Timestamp;
+use crate::id::{BrandId, ClientId, ConsentId, MessageId, PaymentId};
+use crate::payment::PaymentStatus;
+
+/// Something that happened, worth telling the business. Events carry ids
+/// and statuses, never personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// Stable id: redeliveries carry the same id.
+    pub id: MessageId,
+    /// The brand it happened in.
+    pub brand: BrandId,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A consent changed status.
+    ConsentStatusChanged {
+        /// The consent.
+        consent_id: ConsentId,
+        /// Its kind.
+        consent_kind: ConsentKind,
+        /// The client that owns it.
+        client_id: ClientId,
+        /// The status before.
+        from: ConsentStatus,
+        /// The status after.
+        to: ConsentStatus,
+    },
+    /// A payment changed status.
+    PaymentStatusChanged {
+        /// The payment.
+        payment_id: PaymentId,
+        /// Its consent.
+        consent_id: ConsentId,
+        /// The status before (`None` on creation).
+        from: Option<PaymentStatus>,
+        /// The status after.
+        to: PaymentStatus,
+    },
+}
+
+/// Failures of an event sink.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// The sink is unreachable; the outbox retries.
+    #[error("event sink unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The sink refused the event for good.
+    #[error("event rejected")]
+    Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Where domain events go.
+#[async_trait]
+pub trait EventSink: Send + Sync + 'static {
+    /// Publishes one event. At-least-once: the sink may see an id twice.
+    ///
+    /// # Errors
+    /// [`EventError::Unavailable`] to be retried; [`EventError::Rejected`] to dead-letter.
+    async fn publish(&self, event: &DomainEvent) -> Result<(), EventError>;
+}

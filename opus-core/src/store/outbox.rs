@@ -1,0 +1,144 @@
+//! The durable outbox (architecture invariant 2).
+//!
+//! Metrics reports, webhooks and events are written here in the same
+//! transaction as the state change that caused them. Workers *claim* due
+//! messages under a lease, deliver them, then *ack* (done) or *retry*
+//! (later). A worker that dies loses its lease when it expires and the
+//! message is claimed again: delivery is at-least-once, and the stable
+//! [`MessageId`] lets receivers drop duplicates. A stale worker cannot ack a
+//! message someone else has re-claimed (the lease id fences it).
+
+use async_trait::async_trait;
+
+use crate::datetime::Timestamp;
+use crate::id::{BrandId, InvalidValue, MessageId};
+
+use super::StoreError;
+
+/// A message stream, such as `pcm`, `webhook` or `events`
+/// (`^[a-z][a-z0-9._-]{0,63}$`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Topic(String);
+
+impl Topic {
+    /// Validates a topic name.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] for a name outside `^[a-z][a-z0-9._-]{0,63}$`.
+    pub fn new(name: impl Into<String>) -> Result<Self, InvalidValue> {
+        let name = name.into();
+        let mut chars = name.chars();
+        let ok = name.len() <= 64
+            && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(InvalidValue::new("topic", "must match ^[a-z][a-z0-9._-]{0,63}$"))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Stable id for de-duplication by receivers.
+    pub id: MessageId,
+    /// The brand on whose behalf it is sent.
+    pub brand: BrandId,
+    /// The stream it belongs to.
+    pub topic: Topic,
+    /// The payload. It must not carry plaintext personal data: seal it
+    /// first when it does.
+    pub payload: Vec<u8>,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// Not to be claimed before this instant.
+    pub available_at: Timestamp,
+}
+
+/// The fencing token of one claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LeaseId(pub uuid::Uuid);
+
+impl LeaseId {
+    /// A new random lease id.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+}
+
+/// A message claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMessage {
+    /// The message.
+    pub message: OutboxMessage,
+    /// Deliveries attempted, this one included.
+    pub attempts: u32,
+    /// The claim's fencing token.
+    pub lease: LeaseId,
+    /// When the claim lapses unless acked or retried.
+    pub lease_expires_at: Timestamp,
+}
+
+/// The durable outbox.
+#[async_trait]
+pub trait Outbox: Send + Sync + 'static {
+    /// Writes messages (usually through the state-changing store calls, which
+    /// take them as an argument; this is for messages with no state change).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a message id exists; nothing is written then.
+    async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), StoreError>;
+
+    /// Claims up to `max` messages of `topic` that are due (`available_at <= now`)
+    /// and not under a live lease, oldest first, for `lease` seconds. A message
+    /// is never handed to two workers under live leases at once.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails.
+    async fn claim(
+        &self,
+        topic: &Topic,
+        max: u32,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<ClaimedMessage>, StoreError>;
+
+    /// Marks a claimed message delivered; it will not be claimed again.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when `lease` is no longer the message's current
+    /// claim (it lapsed and someone else claimed it, or it was acked);
+    /// [`StoreError::NotFound`] when the message does not exist.
+    async fn ack(&self, id: &MessageId, lease: LeaseId) -> Result<(), StoreError>;
+
+    /// Gives a claimed message back, due again at `available_at` (backoff).
+    ///
+    /// # Errors
+    /// As [`Outbox::ack`].
+    async fn retry(
+        &self,
+        id: &MessageId,
+        lease: LeaseId,
+        available_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Moves a claimed message out of delivery for good (poison message);
+    /// it stays in the store for inspection.
+    ///
+    /// # Errors
+    /// As [`Outbox::ack`].
+    async fn dead_letter(&self, id: &MessageId, lease: LeaseId) -> Result<(), StoreError>;
+
+    /// Messages of `topic` not yet acked or dead-lettered.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails.
+    async fn pending(&self, topic: &Topic) -> Result<u64, StoreError>;
+}
