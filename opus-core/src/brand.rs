@@ -278,6 +278,9 @@ mod tests {
         let missing = Brand::builder(BrandId::new("x").unwrap()).display_name("X");
         assert_eq!(missing.build(), Err(BrandConfigError::Missing("issuer")));
         assert!(Theme::new("blue", None).is_err());
-        assert_eq!(Theme::new("#AABBCC", None).unwrap().primary_colour(), "#aabbcc");
+        assert_eq!(
+            Theme::new("#AABBCC", None).unwrap().primary_colour(),
+            "#aabbcc"
+        );
     }
 }

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::datetime::Timestamp;
 use crate::document::{Cnpj, Cpf, Document};
@@ -290,7 +290,9 @@ pub fn deadline(
     authorisation_timeout: Duration,
 ) -> Option<Timestamp> {
     match status {
-        ConsentStatus::AwaitingAuthorisation => Some(created_at.saturating_add(authorisation_timeout)),
+        ConsentStatus::AwaitingAuthorisation => {
+            Some(created_at.saturating_add(authorisation_timeout))
+        }
         ConsentStatus::Authorised | ConsentStatus::PartiallyAccepted => expiration,
         _ => None,
     }
@@ -362,7 +364,10 @@ mod tests {
         let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
         let exp = Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
         let d = |s| deadline(s, t0, Some(exp), limits::DATA_CONSENT_AUTHORISATION_TIMEOUT);
-        assert_eq!(d(ConsentStatus::AwaitingAuthorisation).unwrap().to_string(), "2026-01-01T01:00:00Z");
+        assert_eq!(
+            d(ConsentStatus::AwaitingAuthorisation).unwrap().to_string(),
+            "2026-01-01T01:00:00Z"
+        );
         assert_eq!(d(ConsentStatus::Authorised), Some(exp));
         assert_eq!(d(ConsentStatus::Rejected), None);
         assert!(ConsentStatus::Rejected.is_terminal());

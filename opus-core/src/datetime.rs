@@ -323,14 +323,20 @@ mod tests {
         assert_eq!(ts.to_string(), "2021-05-21T08:30:00Z");
         assert!(ts.to_string().len() <= 20);
         assert_eq!(ts.to_rfc3339_millis(), "2021-05-21T08:30:00.123Z");
-        assert_eq!(serde_json::to_string(&ts).unwrap(), "\"2021-05-21T08:30:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&ts).unwrap(),
+            "\"2021-05-21T08:30:00Z\""
+        );
     }
 
     #[test]
     fn parses_only_the_spec_pattern() {
         let ts = Timestamp::parse("2021-05-21T08:30:00Z").unwrap();
         assert_eq!(ts.unix_seconds(), 1_621_585_800);
-        assert_eq!(Timestamp::parse("2021-5-1T08:30:00Z").unwrap().to_string(), "2021-05-01T08:30:00Z");
+        assert_eq!(
+            Timestamp::parse("2021-5-1T08:30:00Z").unwrap().to_string(),
+            "2021-05-01T08:30:00Z"
+        );
         for bad in [
             "2021-05-21T08:30:00.000Z",
             "2021-05-21T08:30:00+00:00",
@@ -362,7 +368,14 @@ mod tests {
         assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
         assert!(Date::parse("2023-02-29").is_err());
         assert!(Date::parse("2024-2-29").is_err());
-        assert_eq!(Date::parse("2024-12-31").unwrap().next_day().unwrap().to_string(), "2025-01-01");
+        assert_eq!(
+            Date::parse("2024-12-31")
+                .unwrap()
+                .next_day()
+                .unwrap()
+                .to_string(),
+            "2025-01-01"
+        );
     }
 
     #[test]

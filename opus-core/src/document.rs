@@ -29,8 +29,9 @@ impl Cpf {
     /// a repeated-digit number (such as `111.111.111-11`), which the Receita
     /// Federal never issues.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        let digits = strip_mask(value, &[(3, '.'), (7, '.'), (11, '-')], 14)
-            .ok_or(InvalidValue::new("CPF", "not 11 digits or the 000.000.000-00 mask"))?;
+        let digits = strip_mask(value, &[(3, '.'), (7, '.'), (11, '-')], 14).ok_or(
+            InvalidValue::new("CPF", "not 11 digits or the 000.000.000-00 mask"),
+        )?;
         if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidValue::new("CPF", "must be 11 digits"));
         }
@@ -272,11 +273,22 @@ mod tests {
 
     #[test]
     fn valid_cpfs() {
-        for ok in ["52998224725", "529.982.247-25", "11144477735", "00000000191"] {
+        for ok in [
+            "52998224725",
+            "529.982.247-25",
+            "11144477735",
+            "00000000191",
+        ] {
             assert!(Cpf::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(Cpf::parse("52998224725").unwrap().formatted(), "529.982.247-25");
-        assert_eq!(Cpf::parse("529.982.247-25").unwrap().as_str(), "52998224725");
+        assert_eq!(
+            Cpf::parse("52998224725").unwrap().formatted(),
+            "529.982.247-25"
+        );
+        assert_eq!(
+            Cpf::parse("529.982.247-25").unwrap().as_str(),
+            "52998224725"
+        );
     }
 
     #[test]
@@ -360,7 +372,9 @@ mod tests {
         ten.push(dv1);
         let dv2 = mod11_digit(&ten, &[11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
         ten.push(dv2);
-        ten.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect()
+        ten.iter()
+            .map(|d| char::from_digit(*d, 10).unwrap())
+            .collect()
     }
 
     proptest! {

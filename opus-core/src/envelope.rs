@@ -300,7 +300,10 @@ impl PaginationKey {
         if ok {
             Ok(Self(value))
         } else {
-            Err(crate::InvalidValue::new("pagination-key", "must be 1-2048 URL-safe characters"))
+            Err(crate::InvalidValue::new(
+                "pagination-key",
+                "must be 1-2048 URL-safe characters",
+            ))
         }
     }
 
@@ -359,7 +362,10 @@ mod tests {
         )
         .unwrap();
         let request = PageRequest::parse(Some("2"), Some("10"), PagePolicy::DATA_API).unwrap();
-        let page = Page { items: vec![1, 2, 3], total_records: 25 };
+        let page = Page {
+            items: vec![1, 2, 3],
+            total_records: 25,
+        };
         let body = serde_json::to_value(Envelope::page(page, &request, &url, now())).unwrap();
         let base = "https://api.banco.com.br/open-banking/accounts/v2/accounts?accountType=CONTA_DEPOSITO_A_VISTA";
         assert_eq!(
@@ -384,26 +390,53 @@ mod tests {
         let first = PageRequest::parse(None, None, PagePolicy::DATA_API).unwrap();
         let links = Links::paged(&url, &first, Totals::new(30, 25));
         assert!(links.first.is_none() && links.prev.is_none());
-        assert_eq!(links.next.as_deref(), Some("https://h/x?page=2&page-size=25"));
+        assert_eq!(
+            links.next.as_deref(),
+            Some("https://h/x?page=2&page-size=25")
+        );
         let last = PageRequest::parse(Some("2"), None, PagePolicy::DATA_API).unwrap();
         let links = Links::paged(&url, &last, Totals::new(30, 25));
         assert!(links.next.is_none() && links.last.is_none());
-        assert_eq!(links.prev.as_deref(), Some("https://h/x?page=1&page-size=25"));
+        assert_eq!(
+            links.prev.as_deref(),
+            Some("https://h/x?page=1&page-size=25")
+        );
         let empty = Totals::new(0, 25);
         assert_eq!(empty.total_pages, 0);
         let links = Links::paged(&url, &first, empty);
         assert_eq!(links, Links::only_self(&url));
         let meta = serde_json::to_value(Meta::paged(now(), empty)).unwrap();
-        assert_eq!(meta, json!({"totalRecords": 0, "totalPages": 0, "requestDateTime": "2021-05-21T08:30:00Z"}));
+        assert_eq!(
+            meta,
+            json!({"totalRecords": 0, "totalPages": 0, "requestDateTime": "2021-05-21T08:30:00Z"})
+        );
     }
 
     #[test]
     fn page_size_rules() {
-        let p = |page: Option<&str>, size: Option<&str>, policy| PageRequest::parse(page, size, policy);
-        assert_eq!(p(None, None, PagePolicy::DATA_API).unwrap(), PageRequest { page: 1, page_size: 25 });
-        assert_eq!(p(None, Some("1"), PagePolicy::DATA_API).unwrap().page_size, 1);
-        assert_eq!(p(None, Some("1000"), PagePolicy::DATA_API).unwrap().page_size, 1000);
-        assert_eq!(p(None, Some("10"), PagePolicy::FLOOR_25).unwrap().page_size, 25);
+        let p =
+            |page: Option<&str>, size: Option<&str>, policy| PageRequest::parse(page, size, policy);
+        assert_eq!(
+            p(None, None, PagePolicy::DATA_API).unwrap(),
+            PageRequest {
+                page: 1,
+                page_size: 25
+            }
+        );
+        assert_eq!(
+            p(None, Some("1"), PagePolicy::DATA_API).unwrap().page_size,
+            1
+        );
+        assert_eq!(
+            p(None, Some("1000"), PagePolicy::DATA_API)
+                .unwrap()
+                .page_size,
+            1000
+        );
+        assert_eq!(
+            p(None, Some("10"), PagePolicy::FLOOR_25).unwrap().page_size,
+            25
+        );
         let capped = PagePolicy::DATA_API.with_server_cap(100);
         assert_eq!(p(None, Some("500"), capped).unwrap().page_size, 100);
         let over = p(None, Some("1001"), PagePolicy::DATA_API).unwrap_err();
@@ -412,7 +445,12 @@ mod tests {
             let err = p(Some(bad), None, PagePolicy::DATA_API).unwrap_err();
             assert_eq!(err.status(), http::StatusCode::BAD_REQUEST, "{bad}");
         }
-        assert_eq!(p(Some("3"), Some("10"), PagePolicy::DATA_API).unwrap().offset(), 20);
+        assert_eq!(
+            p(Some("3"), Some("10"), PagePolicy::DATA_API)
+                .unwrap()
+                .offset(),
+            20
+        );
     }
 
     #[test]

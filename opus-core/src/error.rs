@@ -397,8 +397,16 @@ mod tests {
     #[test]
     fn status_table() {
         let table = [
-            (ApiError::invalid_parameter("page"), 400, "PARAMETRO_INVALIDO"),
-            (ApiError::missing_parameter("x-fapi-interaction-id"), 400, "PARAMETRO_NAO_INFORMADO"),
+            (
+                ApiError::invalid_parameter("page"),
+                400,
+                "PARAMETRO_INVALIDO",
+            ),
+            (
+                ApiError::missing_parameter("x-fapi-interaction-id"),
+                400,
+                "PARAMETRO_NAO_INFORMADO",
+            ),
             (ApiError::bad_signature(), 400, "BAD_SIGNATURE"),
             (ApiError::unauthorized(), 401, "UNAUTHORIZED"),
             (ApiError::invalid_client(), 401, "INVALID_CLIENT"),
@@ -406,10 +414,26 @@ mod tests {
             (ApiError::not_found(), 404, "NOT_FOUND"),
             (ApiError::method_not_allowed(), 405, "METHOD_NOT_ALLOWED"),
             (ApiError::not_acceptable(), 406, "NOT_ACCEPTABLE"),
-            (ApiError::unsupported_media_type(), 415, "UNSUPPORTED_MEDIA_TYPE"),
-            (ApiError::page_size_above_maximum(1000), 422, "PARAMETRO_INVALIDO"),
-            (ApiError::operational_limit_reached(), 423, "LIMITE_OPERACIONAL_EXCEDIDO"),
-            (ApiError::too_many_requests(Duration::from_secs(30)), 429, "TOO_MANY_REQUESTS"),
+            (
+                ApiError::unsupported_media_type(),
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            ),
+            (
+                ApiError::page_size_above_maximum(1000),
+                422,
+                "PARAMETRO_INVALIDO",
+            ),
+            (
+                ApiError::operational_limit_reached(),
+                423,
+                "LIMITE_OPERACIONAL_EXCEDIDO",
+            ),
+            (
+                ApiError::too_many_requests(Duration::from_secs(30)),
+                429,
+                "TOO_MANY_REQUESTS",
+            ),
             (ApiError::internal(), 500, "ERRO_INTERNO"),
             (ApiError::gateway_timeout(), 504, "GATEWAY_TIMEOUT"),
             (ApiError::site_overloaded(), 529, "SITE_IS_OVERLOADED"),
@@ -454,7 +478,8 @@ mod tests {
     #[test]
     fn retry_after_and_lengths() {
         let now = Timestamp::UNIX_EPOCH;
-        let response = ApiError::too_many_requests(Duration::from_millis(1500)).to_http_response(now);
+        let response =
+            ApiError::too_many_requests(Duration::from_millis(1500)).to_http_response(now);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         let long = ApiError::unprocessable("X".repeat(300), "T", "d".repeat(3000)).to_body(now);
         assert_eq!(long.errors[0].code.chars().count(), 255);

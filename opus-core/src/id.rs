@@ -491,7 +491,10 @@ mod tests {
     #[test]
     fn serde_validates() {
         let ok: ConsentId = serde_json::from_str("\"urn:bancoex:C1DD33123\"").unwrap();
-        assert_eq!(serde_json::to_string(&ok).unwrap(), "\"urn:bancoex:C1DD33123\"");
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            "\"urn:bancoex:C1DD33123\""
+        );
         assert!(serde_json::from_str::<ConsentId>("\"not-a-urn\"").is_err());
         assert!(serde_json::from_str::<OrganisationId>("\"nope\"").is_err());
     }

@@ -34,7 +34,10 @@ impl Amount {
         if units.is_empty()
             || units.len() > 16
             || cents.len() != 2
-            || !units.bytes().chain(cents.bytes()).all(|b| b.is_ascii_digit())
+            || !units
+                .bytes()
+                .chain(cents.bytes())
+                .all(|b| b.is_ascii_digit())
         {
             return Err(invalid());
         }
@@ -70,7 +73,9 @@ impl Amount {
 
     /// Subtracts; `None` when the result would be negative.
     pub fn checked_sub(self, other: Amount) -> Option<Amount> {
-        self.cents.checked_sub(other.cents).map(|cents| Self { cents })
+        self.cents
+            .checked_sub(other.cents)
+            .map(|cents| Self { cents })
     }
 }
 
@@ -115,7 +120,10 @@ impl Currency {
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         match value.as_bytes() {
             [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err(InvalidValue::new("currency", "must be three upper-case letters")),
+            _ => Err(InvalidValue::new(
+                "currency",
+                "must be three upper-case letters",
+            )),
         }
     }
 
@@ -216,13 +224,27 @@ mod tests {
         assert_eq!(Amount::parse("0.01").unwrap().to_string(), "0.01");
         assert_eq!(Amount::parse("9999999999999999.99").unwrap(), Amount::MAX);
         for bad in [
-            "1", "1.0", "1.000", ".10", "-1.00", "1,00", "+1.00", " 1.00", "1e2.00",
+            "1",
+            "1.0",
+            "1.000",
+            ".10",
+            "-1.00",
+            "1,00",
+            "+1.00",
+            " 1.00",
+            "1e2.00",
             "10000000000000000.00",
         ] {
             assert!(Amount::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(serde_json::to_string(&Amount::parse("5.50").unwrap()).unwrap(), "\"5.50\"");
-        assert!(serde_json::from_str::<Amount>("5.5").is_err(), "numbers are refused");
+        assert_eq!(
+            serde_json::to_string(&Amount::parse("5.50").unwrap()).unwrap(),
+            "\"5.50\""
+        );
+        assert!(
+            serde_json::from_str::<Amount>("5.5").is_err(),
+            "numbers are refused"
+        );
     }
 
     #[test]
@@ -231,7 +253,11 @@ mod tests {
         let b = Amount::parse("2.75").unwrap();
         assert_eq!(a.checked_add(b).unwrap().to_string(), "4.25");
         assert!(a.checked_sub(b).is_none());
-        assert!(Amount::MAX.checked_add(Amount::parse("0.01").unwrap()).is_none());
+        assert!(
+            Amount::MAX
+                .checked_add(Amount::parse("0.01").unwrap())
+                .is_none()
+        );
     }
 
     #[test]

@@ -57,7 +57,10 @@ mod tests {
 
     #[test]
     fn spelling_and_terminal_states() {
-        assert_eq!(serde_json::to_string(&PaymentStatus::Acsc).unwrap(), "\"ACSC\"");
+        assert_eq!(
+            serde_json::to_string(&PaymentStatus::Acsc).unwrap(),
+            "\"ACSC\""
+        );
         let all = [
             PaymentStatus::Rcvd,
             PaymentStatus::Pdng,
@@ -69,9 +72,16 @@ mod tests {
             PaymentStatus::Canc,
         ];
         for s in all {
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
-        let terminal: Vec<_> = all.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
+        let terminal: Vec<_> = all
+            .iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
         assert_eq!(terminal, ["ACSC", "RJCT", "CANC"]);
     }
 }

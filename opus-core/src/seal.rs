@@ -35,8 +35,8 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::datetime::Timestamp;
@@ -70,7 +70,11 @@ impl Sealed {
                     .decode(b)
                     .is_ok_and(|raw| raw.len() >= NONCE_LEN + AES_256_GCM.tag_len())
             });
-        if ok { Ok(Self(value)) } else { Err(SealError::Malformed) }
+        if ok {
+            Ok(Self(value))
+        } else {
+            Err(SealError::Malformed)
+        }
     }
 
     /// The stored form.
@@ -86,7 +90,9 @@ impl Sealed {
 
     fn payload(&self) -> Result<Vec<u8>, SealError> {
         let b64 = self.0.splitn(3, '.').nth(2).ok_or(SealError::Malformed)?;
-        URL_SAFE_NO_PAD.decode(b64).map_err(|_| SealError::Malformed)
+        URL_SAFE_NO_PAD
+            .decode(b64)
+            .map_err(|_| SealError::Malformed)
     }
 }
 
@@ -135,7 +141,9 @@ impl fmt::Debug for BlindIndex {
 impl TryFrom<String> for BlindIndex {
     type Error = SealError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        let raw = URL_SAFE_NO_PAD.decode(value).map_err(|_| SealError::Malformed)?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|_| SealError::Malformed)?;
         raw.try_into().map(Self).map_err(|_| SealError::Malformed)
     }
 }
@@ -273,7 +281,9 @@ impl fmt::Debug for Sealer {
             .read()
             .map(|k| k.current.to_string())
             .unwrap_or_default();
-        f.debug_struct("Sealer").field("current_key", &current).finish()
+        f.debug_struct("Sealer")
+            .field("current_key", &current)
+            .finish()
     }
 }
 
@@ -374,7 +384,8 @@ impl Sealer {
         context: &SealContext<'_>,
         value: &T,
     ) -> Result<Sealed, SealError> {
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| SealError::Decode)?);
+        let json =
+            zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| SealError::Decode)?);
         self.seal(context, &json)
     }
 
@@ -493,11 +504,27 @@ async fn load_keyring(
     let index_id = DataKeyId::new(INDEX_KEY_ID).map_err(|_| SealError::Crypto)?;
     let mut created = false;
     if !keys.iter().any(|k| k.kind == DataKeyKind::BlindIndex) {
-        create_key(custody, store, rng, index_id.clone(), DataKeyKind::BlindIndex, clock.now()).await?;
+        create_key(
+            custody,
+            store,
+            rng,
+            index_id.clone(),
+            DataKeyKind::BlindIndex,
+            clock.now(),
+        )
+        .await?;
         created = true;
     }
     if !keys.iter().any(|k| k.kind == DataKeyKind::Sealing) {
-        create_key(custody, store, rng, new_key_id(), DataKeyKind::Sealing, clock.now()).await?;
+        create_key(
+            custody,
+            store,
+            rng,
+            new_key_id(),
+            DataKeyKind::Sealing,
+            clock.now(),
+        )
+        .await?;
         created = true;
     }
     if created {
@@ -510,8 +537,8 @@ async fn load_keyring(
         let secret = custody.unwrap_data_key(&key.wrapped).await?;
         match key.kind {
             DataKeyKind::Sealing => {
-                let unbound =
-                    UnboundKey::new(&AES_256_GCM, secret.expose()).map_err(|_| SealError::Crypto)?;
+                let unbound = UnboundKey::new(&AES_256_GCM, secret.expose())
+                    .map_err(|_| SealError::Crypto)?;
                 sealing.insert(key.id.clone(), Arc::new(LessSafeKey::new(unbound)));
                 let newer = current
                     .as_ref()
@@ -535,4 +562,3 @@ async fn load_keyring(
         index: index.ok_or(SealError::UnknownKey)?,
     })
 }
-

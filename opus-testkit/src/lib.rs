@@ -1,1 +1,52 @@
-//! placeholder
+//! # opus-testkit
+//!
+//! Test support for the OPUS Open Finance Brasil SDK and for institutions
+//! that implement its ports.
+//!
+//! **What it is for.**
+//!
+//! * [`storage_conformance_tests!`]: the storage contract as one async test
+//!   body per rule (races included: 64 tasks consuming one code, conflicting
+//!   compare-and-set transitions, replayed `jti`s, outbox claims, acks and
+//!   lease expiry), runnable against any backend with one line. An
+//!   institution with its own backend calls the macro in its own tests.
+//! * [`ManualClock`]: time that moves only when a test says so.
+//! * [`TestPki`]: a root → intermediate → leaf PKI generated at run time, with
+//!   the OFB / ICP-Brasil subject attributes (organizationIdentifier
+//!   `OFBBR-<org id>`, UID, serialNumber = CNPJ, businessCategory,
+//!   jurisdictionCountryName), transport, signing and server certificates.
+//! * [`TestKeyCustody`]: a real (aws-lc-rs) key custody with keys generated
+//!   in process.
+//!
+//! **What it is not for.** Production. Nothing here is hardened for it, and
+//! library crates depend on it only as a dev-dependency.
+//!
+//! ## Quick start
+//!
+//! ```
+//! // tests/conformance.rs of a storage backend crate: one line runs the
+//! // whole storage contract against the backend.
+//! opus_testkit::storage_conformance_tests!(|| async {
+//!     opus_core::Storage::from_backend(std::sync::Arc::new(opus_store::MemoryStore::new()))
+//! });
+//! # fn main() {}
+//! ```
+//!
+//! ## Feature flags
+//!
+//! None.
+//!
+//! ## Security notes
+//!
+//! Test keys live in process memory and every run makes new ones; no private
+//! key is ever written to the repository.
+
+pub mod conformance;
+pub mod pki;
+
+mod clock;
+mod custody;
+
+pub use clock::ManualClock;
+pub use custody::TestKeyCustody;
+pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

@@ -13,14 +13,10 @@
 
 mod accounts;
 
-
-
 mod pix;
 mod resources;
 
 pub use accounts::*;
-
-
 
 pub use pix::*;
 pub use resources::*;
@@ -75,12 +71,18 @@ impl AmountWithCurrency {
         let ok = digits.split_once('.').is_some_and(|(units, decimals)| {
             (1..=15).contains(&units.len())
                 && (2..=4).contains(&decimals.len())
-                && units.bytes().chain(decimals.bytes()).all(|b| b.is_ascii_digit())
+                && units
+                    .bytes()
+                    .chain(decimals.bytes())
+                    .all(|b| b.is_ascii_digit())
         });
         if ok {
             Ok(Self { amount, currency })
         } else {
-            Err(crate::InvalidValue::new("amount", "must match -?\\d{1,15}\\.\\d{2,4}"))
+            Err(crate::InvalidValue::new(
+                "amount",
+                "must match -?\\d{1,15}\\.\\d{2,4}",
+            ))
         }
     }
 }
@@ -114,8 +116,18 @@ mod tests {
         for ok in ["1000.04", "-0.0001", "123456789012345.12"] {
             assert!(AmountWithCurrency::new(ok, Currency::BRL).is_ok(), "{ok}");
         }
-        for bad in ["1", "1.0", "1.00000", "--1.00", "1234567890123456.00", "1,00"] {
-            assert!(AmountWithCurrency::new(bad, Currency::BRL).is_err(), "{bad}");
+        for bad in [
+            "1",
+            "1.0",
+            "1.00000",
+            "--1.00",
+            "1234567890123456.00",
+            "1,00",
+        ] {
+            assert!(
+                AmountWithCurrency::new(bad, Currency::BRL).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -153,13 +153,17 @@ pub trait PixConnector: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`ConnectorError::NotFound`] for a payment never submitted.
-    async fn status(&self, brand: &BrandId, payment_id: &PaymentId)
-    -> Result<PixOutcome, ConnectorError>;
+    async fn status(
+        &self,
+        brand: &BrandId,
+        payment_id: &PaymentId,
+    ) -> Result<PixOutcome, ConnectorError>;
 
     /// Cancels a scheduled or pending payment. `Ok(true)` when cancelled,
     /// `Ok(false)` when it can no longer be (it moved on).
     ///
     /// # Errors
     /// [`ConnectorError`] when the back office fails.
-    async fn cancel(&self, brand: &BrandId, payment_id: &PaymentId) -> Result<bool, ConnectorError>;
+    async fn cancel(&self, brand: &BrandId, payment_id: &PaymentId)
+    -> Result<bool, ConnectorError>;
 }

@@ -78,8 +78,11 @@ pub trait ClientStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails.
-    async fn delete_client(&self, brand: &BrandId, client_id: &ClientId)
-    -> Result<bool, StoreError>;
+    async fn delete_client(
+        &self,
+        brand: &BrandId,
+        client_id: &ClientId,
+    ) -> Result<bool, StoreError>;
 
     /// The clients of `brand` registered with a software statement.
     ///

@@ -79,7 +79,10 @@ impl ConsentFilter {
     /// language use this; SQL backends translate the fields).
     pub fn matches(&self, record: &ConsentRecord) -> bool {
         record.brand == self.brand
-            && self.client_id.as_ref().is_none_or(|c| *c == record.client_id)
+            && self
+                .client_id
+                .as_ref()
+                .is_none_or(|c| *c == record.client_id)
             && self.subject.is_none_or(|s| record.subject == Some(s))
             && self
                 .business_entity

@@ -68,8 +68,11 @@ pub trait CounterStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails.
-    async fn try_increment(&self, key: &CounterKey, limit: u64)
-    -> Result<CounterOutcome, StoreError>;
+    async fn try_increment(
+        &self,
+        key: &CounterKey,
+        limit: u64,
+    ) -> Result<CounterOutcome, StoreError>;
 
     /// Gives back one count (the call it was reserved for did not end in 2xx,
     /// and only 2xx calls count); never goes below zero.

@@ -41,7 +41,11 @@ impl TokenHash {
 
 impl fmt::Debug for TokenHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenHash({:02x}{:02x}{:02x}…)", self.0[0], self.0[1], self.0[2])
+        write!(
+            f,
+            "TokenHash({:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2]
+        )
     }
 }
 

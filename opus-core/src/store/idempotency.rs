@@ -57,7 +57,11 @@ impl RequestFingerprint {
 
 impl fmt::Debug for RequestFingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RequestFingerprint({:02x}{:02x}{:02x}…)", self.0[0], self.0[1], self.0[2])
+        write!(
+            f,
+            "RequestFingerprint({:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2]
+        )
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! | rule | where |
 //! |---|---|
-//! | compare-and-set with a version | [`ConsentStore::update`], [`PaymentStore::update`], [`ClientStore::update`], [`PaymentStore::create_consuming`] |
+//! | compare-and-set with a version | [`ConsentStore::update_consent`], [`PaymentStore::update_payment`], [`ClientStore::update_client`], [`PaymentStore::create_consuming`] |
 //! | consume once | [`GrantStore::take_par`], [`GrantStore::redeem_code`], [`GrantStore::rotate_refresh_token`] |
 //! | insert if absent | [`ReplayGuard::insert_jti`], [`IdempotencyStore::begin`], every `insert` (`Conflict` on a duplicate) |
 //! | claim / ack / lease | [`Outbox::claim`], [`Outbox::ack`], [`Outbox::retry`] |

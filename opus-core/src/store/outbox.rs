@@ -34,7 +34,10 @@ impl Topic {
         if ok {
             Ok(Self(name))
         } else {
-            Err(InvalidValue::new("topic", "must match ^[a-z][a-z0-9._-]{0,63}$"))
+            Err(InvalidValue::new(
+                "topic",
+                "must match ^[a-z][a-z0-9._-]{0,63}$",
+            ))
         }
     }
 
@@ -97,8 +100,10 @@ pub trait Outbox: Send + Sync + 'static {
     async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), StoreError>;
 
     /// Claims up to `max` messages of `topic` that are due (`available_at <= now`)
-    /// and not under a live lease, oldest first, for `lease` seconds. A message
-    /// is never handed to two workers under live leases at once.
+    /// and not under a live lease, oldest first (`available_at`, then
+    /// `created_at`), leased until `lease_until`; each claim counts one
+    /// attempt. A message is never handed to two workers under live leases
+    /// at once.
     ///
     /// # Errors
     /// [`StoreError`] when the backend fails.
