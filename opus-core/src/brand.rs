@@ -144,6 +144,31 @@ impl Brand {
     pub fn theme(&self) -> &Theme {
         &self.theme
     }
+
+    /// The full URL of an API path under the API base URL, e.g.
+    /// `open-banking/consents/v3/consents`. Unlike `Url::join`, the base's
+    /// last segment is kept whether or not it ends with `/`.
+    ///
+    /// # Errors
+    /// [`url::ParseError`] when `path` does not form a valid URL.
+    pub fn api_url(&self, path: &str) -> Result<Url, url::ParseError> {
+        append_path(&self.api_base_url, path)
+    }
+
+    /// The full URL of a path under the mTLS base URL.
+    ///
+    /// # Errors
+    /// [`url::ParseError`] when `path` does not form a valid URL.
+    pub fn mtls_url(&self, path: &str) -> Result<Url, url::ParseError> {
+        append_path(&self.mtls_base_url, path)
+    }
+}
+
+fn append_path(base: &Url, path: &str) -> Result<Url, url::ParseError> {
+    let mut joined = base.as_str().trim_end_matches('/').to_owned();
+    joined.push('/');
+    joined.push_str(path.trim_start_matches('/'));
+    Url::parse(&joined)
 }
 
 /// Builder of a [`Brand`]; `build` validates.
@@ -267,6 +292,31 @@ mod tests {
         let brand = builder().build().unwrap();
         assert_eq!(brand.mtls_base_url(), brand.api_base_url());
         assert_eq!(brand.theme(), &Theme::default());
+    }
+
+    #[test]
+    fn api_urls_keep_the_base_path() {
+        let brand = builder()
+            .api_base_url(Url::parse("https://api.azul.example/opbk").unwrap())
+            .build()
+            .unwrap();
+        let url = brand.api_url("/open-banking/consents/v3/consents").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.azul.example/opbk/open-banking/consents/v3/consents"
+        );
+        let slash = builder()
+            .api_base_url(Url::parse("https://api.azul.example/opbk/").unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(
+            slash.api_url("open-banking/x").unwrap().as_str(),
+            "https://api.azul.example/opbk/open-banking/x"
+        );
+        assert_eq!(
+            slash.mtls_url("token").unwrap().as_str(),
+            "https://api.azul.example/opbk/token"
+        );
     }
 
     #[test]

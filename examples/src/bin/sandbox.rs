@@ -1,0 +1,202 @@
+//! The sandbox: Open Finance Brasil on one machine, step by step.
+//!
+//! At this stage it walks, in process, through the foundation every other
+//! part stands on: the test PKI with OFB certificate identities, a
+//! two-brand bank, a data consent sealed into the embedded store, looked up
+//! by blind index, authorised with compare-and-set (a concurrent second
+//! authorisation loses), and the OFB envelopes a client would receive.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opus_core::consent::{ConsentStatus, DataConsent, Permission};
+use opus_core::seal::Sealer;
+use opus_core::store::{ConsentFilter, Window};
+use opus_core::{
+    ApiError, AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf,
+    Document, Envelope, OrganisationId, Storage, Theme,
+};
+use opus_store::MemoryStore;
+use opus_testkit::{ManualClock, OfbSubject, TestKeyCustody, TestPki};
+use url::Url;
+
+fn step(n: usize, total: usize, title: &str) {
+    println!("\n[{n}/{total}] {title}");
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    const STEPS: usize = 6;
+    println!("OPUS Open Finance SDK sandbox — the foundation, on the embedded store");
+
+    step(
+        1,
+        STEPS,
+        "Test PKI: root → intermediate → leaves with OFB subject attributes",
+    );
+    let pki = TestPki::generate("Sandbox Directory")?;
+    let tpp = OfbSubject::example("tpp.sandbox.localhost", Cnpj::parse("11222333000181")?);
+    let transport = pki.transport_certificate(&tpp)?;
+    let server = pki.server_certificate(&["127.0.0.1", "localhost"])?;
+    println!(
+        "  fintech transport certificate: {} bytes, organizationIdentifier OFBBR-{}, UID {}",
+        transport.der.len(),
+        tpp.organisation_id,
+        tpp.software_statement_id
+    );
+    println!(
+        "  bank server certificate for 127.0.0.1/localhost: {} bytes",
+        server.der.len()
+    );
+
+    step(2, STEPS, "A bank with two brands (each brand is a tenant)");
+    let org = OrganisationId::random();
+    let brands = [
+        ("banco-azul", "Banco Azul", "#1f4e79"),
+        ("banco-verde", "Banco Verde", "#2e7d32"),
+    ]
+    .into_iter()
+    .map(|(id, name, colour)| {
+        Brand::builder(BrandId::new(id)?)
+            .display_name(name)
+            .organisation_id(org)
+            .authorisation_server_id(AuthorisationServerId::random())
+            .issuer(Url::parse(&format!("https://127.0.0.1/{id}"))?)
+            .api_base_url(Url::parse(&format!("https://127.0.0.1/{id}/api"))?)
+            .theme(Theme::new(colour, None)?)
+            .build()
+            .map_err(Box::<dyn Error>::from)
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    for brand in &brands {
+        println!("  {} — issuer {}", brand.display_name(), brand.issuer());
+    }
+    let brand = &brands[0];
+
+    step(
+        3,
+        STEPS,
+        "Embedded store with sealing at rest (data keys wrapped by key custody)",
+    );
+    let backend = Arc::new(MemoryStore::new());
+    let storage = Storage::from_backend(backend.clone());
+    let clock = Arc::new(ManualClock::new());
+    let sealer = Sealer::open_or_create(
+        Arc::new(TestKeyCustody::new("sandbox-bank")),
+        storage.data_keys.clone(),
+        clock.clone(),
+    )
+    .await?;
+    println!("  sealing with data key {}", sealer.current_key_id()?);
+
+    step(
+        4,
+        STEPS,
+        "A data-sharing consent, stored sealed and found by blind index",
+    );
+    let customer = Cpf::parse("529.982.247-25")?;
+    let consent = DataConsent {
+        brand: brand.id().clone(),
+        id: ConsentId::new("urn:bancoazul:sandbox-1")?,
+        client_id: ClientId::new("fintech-client")?,
+        status: ConsentStatus::AwaitingAuthorisation,
+        version: 0,
+        permissions: vec![
+            Permission::AccountsRead,
+            Permission::AccountsBalancesRead,
+            Permission::ResourcesRead,
+        ],
+        logged_user: customer.clone(),
+        business_entity: None,
+        creation_date_time: clock.now(),
+        status_update_date_time: clock.now(),
+        expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(90 * 86_400))),
+        rejection: None,
+    };
+    let stored = storage
+        .consents
+        .insert_consent(&consent.seal(&sealer)?, &[])
+        .await?;
+    let raw = backend.export_text()?;
+    println!(
+        "  what the database holds: {} characters, plaintext CPF present: {}",
+        raw.len(),
+        raw.contains(customer.as_str())
+    );
+    let mut by_customer = ConsentFilter::brand(brand.id().clone());
+    by_customer.subject = Some(sealer.blind_index(&Document::Cpf(customer))?);
+    let found = storage
+        .consents
+        .list_consents(
+            &by_customer,
+            Window {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await?;
+    println!(
+        "  consents of customer ***{}: {}",
+        &consent.logged_user.as_str()[9..],
+        found.total_records
+    );
+
+    step(
+        5,
+        STEPS,
+        "Authorisation is compare-and-set: a concurrent second attempt loses",
+    );
+    clock.advance(Duration::from_secs(90));
+    let mut authorised = DataConsent::open(&stored, &sealer).await?;
+    authorised.status = ConsentStatus::Authorised;
+    authorised.status_update_date_time = clock.now();
+    let record = authorised.seal(&sealer)?;
+    let (first, second) = tokio::join!(
+        storage
+            .consents
+            .update_consent(&record, stored.version, &[]),
+        storage
+            .consents
+            .update_consent(&record, stored.version, &[]),
+    );
+    println!(
+        "  first: {}, second: {}",
+        first
+            .as_ref()
+            .map(|r| format!("AUTHORISED at version {}", r.version))
+            .unwrap_or_else(|e| e.to_string()),
+        second
+            .as_ref()
+            .map(|r| format!("version {}", r.version))
+            .unwrap_or_else(|e| e.to_string())
+    );
+
+    step(
+        6,
+        STEPS,
+        "What a client receives: the OFB envelope and the OFB error body",
+    );
+    let self_link = brand.api_url("open-banking/consents/v3/consents/urn:bancoazul:sandbox-1")?;
+    let body = serde_json::json!({
+        "consentId": authorised.id,
+        "status": authorised.status,
+        "permissions": authorised.permissions,
+        "creationDateTime": authorised.creation_date_time,
+        "statusUpdateDateTime": authorised.status_update_date_time,
+        "expirationDateTime": authorised.expiration_date_time,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&Envelope::single(body, &self_link, clock.now()))?
+    );
+    let error = ApiError::operational_limit_reached().to_http_response(clock.now());
+    println!(
+        "  HTTP {} {}",
+        error.status(),
+        String::from_utf8_lossy(error.body())
+    );
+
+    println!("\nDone. Run the tests with: cargo test --workspace");
+    Ok(())
+}
