@@ -12,11 +12,18 @@
 //! validates responses against the official schemas in tests.
 
 mod accounts;
+mod credit_cards;
+mod credit_operations;
+mod customers;
+pub mod models;
 
 mod pix;
 mod resources;
 
 pub use accounts::*;
+pub use credit_cards::*;
+pub use credit_operations::*;
+pub use customers::*;
 
 pub use pix::*;
 pub use resources::*;
