@@ -1,0 +1,42 @@
+//! # opus-fapi
+//!
+//! The FAPI-BR security layer of the OPUS Open Finance Brasil SDK.
+//!
+//! **What it is for.**
+//!
+//! * [`jose`]: JWS, JWE, JWK and JWT claim checks on aws-lc-rs, strict by
+//!   default (PS256 only for OFB, no `none`, no HMAC, `kid` required, unknown
+//!   `crit` refused, no keys taken from the message); signing and
+//!   decryption through `KeyCustody`, so private keys never pass through.
+//! * [`custody`]: key custody backends — software keys on aws-lc-rs, and
+//!   PKCS#11 HSMs behind the `pkcs11` feature.
+//!
+//! **What it is not for.** Business rules of consents and payments, storage,
+//! HTTP routing: those live in the domain crates.
+//!
+//! ## Spec coverage
+//!
+//! | spec | module |
+//! |---|---|
+//! | RFC 7515 JWS (compact) | [`jose::jws`] |
+//! | RFC 7516 JWE (compact), RFC 7518 §4.3, §5.2, §5.3 | [`jose::jwe`] |
+//! | RFC 7517 JWK, RFC 7638 thumbprints, RFC 8705 `x5t#S256` | [`jose::jwk`] |
+//! | RFC 7519 §4.1 claims | [`jose::claims`] |
+//!
+//! ## Feature flags
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `pkcs11` | [`custody::pkcs11`]: key custody in a PKCS#11 module (HSM) |
+//!
+//! ## Security notes
+//!
+//! * Verification keys come from a trusted [`opus_core::keys::JwkSet`] (the
+//!   directory, a registered `jwks_uri`), selected by `kid`; a key's type
+//!   must fit the algorithm, which rules out algorithm confusion.
+//! * JWE decryption failures are one indistinguishable error; a bad
+//!   encrypted key is replaced by a random one (RFC 7516 §11.5).
+//! * No RSA private-key operation goes through the `rsa` crate.
+
+pub mod custody;
+pub mod jose;
