@@ -10,8 +10,8 @@ use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use opus_core::KeyId;
-use opus_core::keys::{JwkSet, JwsAlg, KeyCustody, KeyManagementAlg, KeyPurpose};
 use opus_core::Timestamp;
+use opus_core::keys::{JwkSet, JwsAlg, KeyCustody, KeyManagementAlg, KeyPurpose};
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::jose::claims::{self, ClaimsError, ClaimsPolicy};
 use opus_fapi::jose::header::HeaderError;
@@ -31,13 +31,17 @@ const A2_SIG: &str = "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj
 const A3_INPUT: &str = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
 const A3_X: &str = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
 const A3_Y: &str = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
-const A3_SIG: &str = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+const A3_SIG: &str =
+    "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
 /// RFC 7515 Appendix A.1 (HS256): a complete token and its shared key.
 const A1_TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 fn rsa_public(kid: &str, n: &str) -> JwkSet {
-    parse_public_jwks(format!(r#"{{"keys":[{{"kty":"RSA","kid":"{kid}","n":"{n}","e":"AQAB"}}]}}"#).as_bytes()).unwrap()
+    parse_public_jwks(
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"{kid}","n":"{n}","e":"AQAB"}}]}}"#).as_bytes(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -46,7 +50,7 @@ fn rfc7515_a2_rs256_signature_verifies() {
     let key = jwk::public_key(&set.keys[0]).unwrap();
     let sig = B64.decode(A2_SIG).unwrap();
     jws::verify_signature(JwsAlg::RS256, &key, A2_INPUT.as_bytes(), &sig).unwrap();
-    let mut tampered = sig.clone();
+    let mut tampered = sig;
     tampered[10] ^= 1;
     assert!(matches!(
         jws::verify_signature(JwsAlg::RS256, &key, A2_INPUT.as_bytes(), &tampered),
@@ -54,15 +58,24 @@ fn rfc7515_a2_rs256_signature_verifies() {
     ));
     // The RFC token has no kid, and RS256 is not allowed by default: both refused.
     let token = format!("{A2_INPUT}.{A2_SIG}");
-    assert!(matches!(jws::verify(&token, &set, &JwsPolicy::ofb()), Err(JwsError::AlgorithmNotAllowed)));
+    assert!(matches!(
+        jws::verify(&token, &set, &JwsPolicy::ofb()),
+        Err(JwsError::AlgorithmNotAllowed)
+    ));
     let legacy = JwsPolicy::allowing(&[JwsAlg::RS256]);
-    assert!(matches!(jws::verify(&token, &set, &legacy), Err(JwsError::MissingKid)));
+    assert!(matches!(
+        jws::verify(&token, &set, &legacy),
+        Err(JwsError::MissingKid)
+    ));
 }
 
 #[test]
 fn rfc7515_a3_es256_signature_verifies() {
     let set = parse_public_jwks(
-        format!(r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"a3","x":"{A3_X}","y":"{A3_Y}"}}]}}"#).as_bytes(),
+        format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"a3","x":"{A3_X}","y":"{A3_Y}"}}]}}"#
+        )
+        .as_bytes(),
     )
     .unwrap();
     let key = jwk::public_key(&set.keys[0]).unwrap();
@@ -80,7 +93,10 @@ fn rfc7515_a3_es256_signature_verifies() {
 fn rfc7515_a1_hs256_is_never_accepted() {
     let everything = JwsPolicy::allowing(&[JwsAlg::PS256, JwsAlg::ES256, JwsAlg::RS256]);
     let oct = parse_public_jwks(br#"{"keys":[{"kty":"oct","kid":"k"}]}"#).unwrap();
-    assert!(matches!(jws::verify(A1_TOKEN, &oct, &everything), Err(JwsError::AlgorithmNotAllowed)));
+    assert!(matches!(
+        jws::verify(A1_TOKEN, &oct, &everything),
+        Err(JwsError::AlgorithmNotAllowed)
+    ));
 }
 
 // ------------------------------------------------------------ our keys
@@ -111,17 +127,37 @@ fn keys() -> &'static Keys {
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 async fn ps256(payload: &[u8]) -> String {
-    let signer = keys().custody.signer(KeyPurpose::MessageSigning).await.unwrap();
-    jws::sign(signer.as_ref(), SignOptions { typ: Some("JWT"), cty: None }, payload).await.unwrap()
+    let signer = keys()
+        .custody
+        .signer(KeyPurpose::MessageSigning)
+        .await
+        .unwrap();
+    jws::sign(
+        signer.as_ref(),
+        SignOptions {
+            typ: Some("JWT"),
+            cty: None,
+        },
+        payload,
+    )
+    .await
+    .unwrap()
 }
 
 /// Signs an arbitrary header with the PS256 key (to build hostile tokens).
 async fn ps256_with_header(header: &str, payload: &[u8]) -> String {
-    let signer = keys().custody.signer(KeyPurpose::MessageSigning).await.unwrap();
+    let signer = keys()
+        .custody
+        .signer(KeyPurpose::MessageSigning)
+        .await
+        .unwrap();
     let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
     let sig = signer.sign(input.as_bytes()).await.unwrap();
     format!("{input}.{}", B64.encode(sig))
@@ -135,24 +171,44 @@ async fn ps256_round_trip_and_strict_header_rules() {
     assert_eq!(verified.kid(), "ps-1");
     assert_eq!(verified.claims().unwrap()["iss"], "org");
     assert!(matches!(
-        jws::verify(&token, &keys().jwks, &JwsPolicy::ofb().with_typ("oauth-authz-req+jwt")),
+        jws::verify(
+            &token,
+            &keys().jwks,
+            &JwsPolicy::ofb().with_typ("oauth-authz-req+jwt")
+        ),
         Err(JwsError::UnexpectedType)
     ));
 
     // alg: none, with and without a signature part.
     let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode("{}"));
-    assert!(matches!(jws::verify(&none, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::Malformed)));
+    assert!(matches!(
+        jws::verify(&none, &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::Malformed)
+    ));
     let none_sig = format!("{none}AAAA");
-    assert!(matches!(jws::verify(&none_sig, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::AlgorithmNotAllowed)));
+    assert!(matches!(
+        jws::verify(&none_sig, &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::AlgorithmNotAllowed)
+    ));
 
     // Unknown kid; missing kid.
     let unknown = ps256_with_header(r#"{"alg":"PS256","kid":"nope"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&unknown, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::UnknownKey)));
+    assert!(matches!(
+        jws::verify(&unknown, &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::UnknownKey)
+    ));
     let no_kid = ps256_with_header(r#"{"alg":"PS256"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&no_kid, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::MissingKid)));
+    assert!(matches!(
+        jws::verify(&no_kid, &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::MissingKid)
+    ));
 
     // Unknown crit, even correctly signed.
-    let crit = ps256_with_header(r#"{"alg":"PS256","kid":"ps-1","crit":["exp"],"exp":1}"#, b"{}").await;
+    let crit = ps256_with_header(
+        r#"{"alg":"PS256","kid":"ps-1","crit":["exp"],"exp":1}"#,
+        b"{}",
+    )
+    .await;
     assert!(matches!(
         jws::verify(&crit, &keys().jwks, &JwsPolicy::ofb()),
         Err(JwsError::Header(HeaderError::UnsupportedCritical))
@@ -164,7 +220,8 @@ async fn ps256_round_trip_and_strict_header_rules() {
         Err(JwsError::Header(HeaderError::DuplicateMember))
     ));
     // A key embedded in the header is never used.
-    let embedded = ps256_with_header(r#"{"alg":"PS256","kid":"ps-1","jwk":{"kty":"RSA"}}"#, b"{}").await;
+    let embedded =
+        ps256_with_header(r#"{"alg":"PS256","kid":"ps-1","jwk":{"kty":"RSA"}}"#, b"{}").await;
     assert!(matches!(
         jws::verify(&embedded, &keys().jwks, &JwsPolicy::ofb()),
         Err(JwsError::Header(HeaderError::EmbeddedKey))
@@ -175,7 +232,12 @@ async fn ps256_round_trip_and_strict_header_rules() {
 async fn tampering_is_detected() {
     let token = ps256(br#"{"amount":"100.00"}"#).await;
     let parts: Vec<&str> = token.split('.').collect();
-    let tampered_payload = format!("{}.{}.{}", parts[0], B64.encode(br#"{"amount":"999.00"}"#), parts[2]);
+    let tampered_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        B64.encode(br#"{"amount":"999.00"}"#),
+        parts[2]
+    );
     let tampered_header = format!(
         "{}.{}.{}",
         B64.encode(r#"{"alg":"PS256","kid":"ps-1","typ":"JOSE"}"#),
@@ -186,43 +248,89 @@ async fn tampering_is_detected() {
     sig[0] ^= 0x80;
     let tampered_sig = format!("{}.{}.{}", parts[0], parts[1], B64.encode(sig));
     for bad in [tampered_payload, tampered_header, tampered_sig] {
-        assert!(matches!(jws::verify(&bad, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::BadSignature)));
+        assert!(matches!(
+            jws::verify(&bad, &keys().jwks, &JwsPolicy::ofb()),
+            Err(JwsError::BadSignature)
+        ));
     }
-    assert!(matches!(jws::verify("a.b", &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::Malformed)));
-    assert!(matches!(jws::verify("a.b.c.d", &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::Malformed)));
+    assert!(matches!(
+        jws::verify("a.b", &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::Malformed)
+    ));
+    assert!(matches!(
+        jws::verify("a.b.c.d", &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::Malformed)
+    ));
 }
 
 #[tokio::test]
 async fn algorithm_confusion_is_impossible() {
     // HS256 "signed" with the RSA public key as the HMAC secret.
-    let rsa = keys().jwks.keys.iter().find(|k| k.kid.as_deref() == Some("ps-1")).unwrap();
+    let rsa = keys()
+        .jwks
+        .keys
+        .iter()
+        .find(|k| k.kid.as_deref() == Some("ps-1"))
+        .unwrap();
     let secret = serde_json::to_vec(rsa).unwrap();
-    let input = format!("{}.{}", B64.encode(r#"{"alg":"HS256","kid":"ps-1"}"#), B64.encode("{}"));
-    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &secret), input.as_bytes());
+    let input = format!(
+        "{}.{}",
+        B64.encode(r#"{"alg":"HS256","kid":"ps-1"}"#),
+        B64.encode("{}")
+    );
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        input.as_bytes(),
+    );
     let forged = format!("{input}.{}", B64.encode(tag));
     let everything = JwsPolicy::allowing(&[JwsAlg::PS256, JwsAlg::ES256, JwsAlg::RS256]);
-    assert!(matches!(jws::verify(&forged, &keys().jwks, &everything), Err(JwsError::AlgorithmNotAllowed)));
+    assert!(matches!(
+        jws::verify(&forged, &keys().jwks, &everything),
+        Err(JwsError::AlgorithmNotAllowed)
+    ));
 
     // ES256 claimed with the RSA key's kid, and PS256 with the EC key's kid.
     let es_on_rsa = ps256_with_header(r#"{"alg":"ES256","kid":"ps-1"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&es_on_rsa, &keys().jwks, &everything), Err(JwsError::KeyMismatch)));
+    assert!(matches!(
+        jws::verify(&es_on_rsa, &keys().jwks, &everything),
+        Err(JwsError::KeyMismatch)
+    ));
     let ps_on_ec = ps256_with_header(r#"{"alg":"PS256","kid":"es-1"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&ps_on_ec, &keys().jwks, &everything), Err(JwsError::KeyMismatch)));
+    assert!(matches!(
+        jws::verify(&ps_on_ec, &keys().jwks, &everything),
+        Err(JwsError::KeyMismatch)
+    ));
     // RS256 claimed over a key published for PS256.
     let rs_on_ps = ps256_with_header(r#"{"alg":"RS256","kid":"ps-1"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&rs_on_ps, &keys().jwks, &everything), Err(JwsError::KeyMismatch)));
+    assert!(matches!(
+        jws::verify(&rs_on_ps, &keys().jwks, &everything),
+        Err(JwsError::KeyMismatch)
+    ));
     // The encryption key cannot verify signatures (use = enc).
     let on_enc = ps256_with_header(r#"{"alg":"PS256","kid":"enc-1"}"#, b"{}").await;
-    assert!(matches!(jws::verify(&on_enc, &keys().jwks, &everything), Err(JwsError::UnknownKey)));
+    assert!(matches!(
+        jws::verify(&on_enc, &keys().jwks, &everything),
+        Err(JwsError::UnknownKey)
+    ));
 }
 
 #[tokio::test]
 async fn es256_for_client_signing_purpose() {
-    let signer = keys().custody.signer(KeyPurpose::ClientSigning).await.unwrap();
+    let signer = keys()
+        .custody
+        .signer(KeyPurpose::ClientSigning)
+        .await
+        .unwrap();
     assert_eq!(signer.alg(), JwsAlg::ES256);
-    let token = jws::sign_claims(signer.as_ref(), None, &serde_json::json!({"a": 1})).await.unwrap();
-    assert!(matches!(jws::verify(&token, &keys().jwks, &JwsPolicy::ofb()), Err(JwsError::AlgorithmNotAllowed)));
-    let verified = jws::verify(&token, &keys().jwks, &JwsPolicy::allowing(&[JwsAlg::ES256])).unwrap();
+    let token = jws::sign_claims(signer.as_ref(), None, &serde_json::json!({"a": 1}))
+        .await
+        .unwrap();
+    assert!(matches!(
+        jws::verify(&token, &keys().jwks, &JwsPolicy::ofb()),
+        Err(JwsError::AlgorithmNotAllowed)
+    ));
+    let verified =
+        jws::verify(&token, &keys().jwks, &JwsPolicy::allowing(&[JwsAlg::ES256])).unwrap();
     assert_eq!(verified.kid(), "es-1");
 }
 
@@ -230,20 +338,30 @@ async fn es256_for_client_signing_purpose() {
 async fn claims_of_a_verified_token() {
     let now = Timestamp::from_unix_seconds(1_800_000_000).unwrap();
     let t = now.unix_seconds();
-    let payload = serde_json::json!({"iss":"client","aud":["https://as"],"exp":t+300,"iat":t,"jti":"1"});
+    let payload =
+        serde_json::json!({"iss":"client","aud":["https://as"],"exp":t+300,"iat":t,"jti":"1"});
     let token = ps256(payload.to_string().as_bytes()).await;
     let verified = jws::verify(&token, &keys().jwks, &JwsPolicy::ofb()).unwrap();
-    let policy = ClaimsPolicy::new().issuer("client").audience("https://as").require_jti();
+    let policy = ClaimsPolicy::new()
+        .issuer("client")
+        .audience("https://as")
+        .require_jti();
     assert!(claims::validate(verified.claims().unwrap(), &policy, now).is_ok());
     let later = now.saturating_add(Duration::from_secs(361));
-    assert_eq!(claims::validate(verified.claims().unwrap(), &policy, later), Err(ClaimsError::Expired));
+    assert_eq!(
+        claims::validate(verified.claims().unwrap(), &policy, later),
+        Err(ClaimsError::Expired)
+    );
     let earlier = now.saturating_sub(Duration::from_secs(61));
     assert_eq!(
         claims::validate(verified.claims().unwrap(), &policy, earlier),
         Err(ClaimsError::IssuedInTheFuture)
     );
     let other = ClaimsPolicy::new().audience("https://elsewhere");
-    assert_eq!(claims::validate(verified.claims().unwrap(), &other, now), Err(ClaimsError::WrongAudience));
+    assert_eq!(
+        claims::validate(verified.claims().unwrap(), &other, now),
+        Err(ClaimsError::WrongAudience)
+    );
 }
 
 // ------------------------------------------------------------ RFC 7516
@@ -279,29 +397,46 @@ fn a1_custody() -> SoftwareKeyCustody {
 async fn rfc7516_a1_decrypts_and_encrypts_bit_for_bit() {
     let custody = a1_custody();
     let decrypter = custody.decrypter(&KeyId::new("a1").unwrap()).await.unwrap();
-    let opened = jwe::decrypt_with(JWE_A1, decrypter.as_ref(), &JwePolicy::ofb()).await.unwrap();
+    let opened = jwe::decrypt_with(JWE_A1, decrypter.as_ref(), &JwePolicy::ofb())
+        .await
+        .unwrap();
     assert_eq!(opened.plaintext(), JWE_A1_PLAINTEXT.as_bytes());
 
     // With the RFC's CEK and IV, our encryption reproduces the header,
     // IV, ciphertext and tag of the vector (the RSA-OAEP part is randomised).
     let mut recipient = custody.public_jwks().await.unwrap().keys.remove(0);
     recipient.kid = None;
-    let ours = jwe::encrypt_with(&recipient, EncryptOptions::ofb(), JWE_A1_PLAINTEXT.as_bytes(), &JWE_A1_CEK, JWE_A1_IV)
-        .unwrap();
+    let ours = jwe::encrypt_with(
+        &recipient,
+        EncryptOptions::ofb(),
+        JWE_A1_PLAINTEXT.as_bytes(),
+        &JWE_A1_CEK,
+        JWE_A1_IV,
+    )
+    .unwrap();
     let ours: Vec<&str> = ours.split('.').collect();
     let theirs: Vec<&str> = JWE_A1.split('.').collect();
     assert_eq!(ours[0], theirs[0], "protected header");
     assert_eq!(&ours[2..], &theirs[2..], "IV, ciphertext and tag");
-    let round = jwe::decrypt_with(&ours.join("."), decrypter.as_ref(), &JwePolicy::ofb()).await.unwrap();
+    let round = jwe::decrypt_with(&ours.join("."), decrypter.as_ref(), &JwePolicy::ofb())
+        .await
+        .unwrap();
     assert_eq!(round.plaintext(), JWE_A1_PLAINTEXT.as_bytes());
 }
 
 #[tokio::test]
 async fn every_jwe_decryption_failure_is_the_same_error() {
-    let enc = keys().jwks.keys.iter().find(|k| k.use_.as_deref() == Some("enc")).unwrap();
+    let enc = keys()
+        .jwks
+        .keys
+        .iter()
+        .find(|k| k.use_.as_deref() == Some("enc"))
+        .unwrap();
     let token = jwe::encrypt(enc, EncryptOptions::ofb(), b"secret id token").unwrap();
     let custody = &keys().custody;
-    let ok = jwe::decrypt(&token, custody, &JwePolicy::ofb()).await.unwrap();
+    let ok = jwe::decrypt(&token, custody, &JwePolicy::ofb())
+        .await
+        .unwrap();
     assert_eq!(ok.plaintext(), b"secret id token");
 
     let flip = |part: usize, byte: usize| {
@@ -325,38 +460,77 @@ async fn every_jwe_decryption_failure_is_the_same_error() {
     ];
     let mut messages = std::collections::HashSet::new();
     for (what, bad) in &tampered {
-        let err = jwe::decrypt(bad, custody, &JwePolicy::ofb()).await.unwrap_err();
+        let err = jwe::decrypt(bad, custody, &JwePolicy::ofb())
+            .await
+            .unwrap_err();
         assert!(matches!(err, JweError::Decryption), "{what}: {err:?}");
         messages.insert(err.to_string());
     }
     assert_eq!(messages.len(), 1, "one indistinguishable error");
 
     // A disallowed algorithm, compression and an unknown kid fail the same way.
-    let only_256 = JwePolicy::allowing(&[KeyManagementAlg::RsaOaep256], &[jwe::ContentEncryption::A256Gcm]);
-    assert!(matches!(jwe::decrypt(&token, custody, &only_256).await, Err(JweError::Decryption)));
+    let only_256 = JwePolicy::allowing(
+        &[KeyManagementAlg::RsaOaep256],
+        &[jwe::ContentEncryption::A256Gcm],
+    );
+    assert!(matches!(
+        jwe::decrypt(&token, custody, &only_256).await,
+        Err(JweError::Decryption)
+    ));
 }
 
 #[tokio::test]
 async fn nested_signed_then_encrypted_id_token() {
-    let signer = keys().custody.signer(KeyPurpose::MessageSigning).await.unwrap();
-    let enc = keys().jwks.keys.iter().find(|k| k.use_.as_deref() == Some("enc")).unwrap();
-    let claims = serde_json::json!({"iss":"https://bank","sub":"urn:bancoazul:c1","nonce":"n"});
-    let token = jwe::sign_then_encrypt(signer.as_ref(), &claims, enc, EncryptOptions::ofb()).await.unwrap();
-    assert_eq!(token.split('.').count(), 5);
-    let verified = jwe::decrypt_then_verify(&token, &keys().custody, &JwePolicy::ofb(), &keys().jwks, &JwsPolicy::ofb())
+    let signer = keys()
+        .custody
+        .signer(KeyPurpose::MessageSigning)
         .await
         .unwrap();
+    let enc = keys()
+        .jwks
+        .keys
+        .iter()
+        .find(|k| k.use_.as_deref() == Some("enc"))
+        .unwrap();
+    let claims = serde_json::json!({"iss":"https://bank","sub":"urn:bancoazul:c1","nonce":"n"});
+    let token = jwe::sign_then_encrypt(signer.as_ref(), &claims, enc, EncryptOptions::ofb())
+        .await
+        .unwrap();
+    assert_eq!(token.split('.').count(), 5);
+    let verified = jwe::decrypt_then_verify(
+        &token,
+        &keys().custody,
+        &JwePolicy::ofb(),
+        &keys().jwks,
+        &JwsPolicy::ofb(),
+    )
+    .await
+    .unwrap();
     assert_eq!(verified.claims().unwrap()["nonce"], "n");
     // Verified against a key set that does not hold the signer: refused.
     let strangers = JwkSet::default();
     assert!(matches!(
-        jwe::decrypt_then_verify(&token, &keys().custody, &JwePolicy::ofb(), &strangers, &JwsPolicy::ofb()).await,
+        jwe::decrypt_then_verify(
+            &token,
+            &keys().custody,
+            &JwePolicy::ofb(),
+            &strangers,
+            &JwsPolicy::ofb()
+        )
+        .await,
         Err(JweError::Nested(JwsError::UnknownKey))
     ));
     // A plain JWE (no cty: JWT) is not taken for a nested token.
     let plain = jwe::encrypt(enc, EncryptOptions::ofb(), b"not a jws").unwrap();
     assert!(matches!(
-        jwe::decrypt_then_verify(&plain, &keys().custody, &JwePolicy::ofb(), &keys().jwks, &JwsPolicy::ofb()).await,
+        jwe::decrypt_then_verify(
+            &plain,
+            &keys().custody,
+            &JwePolicy::ofb(),
+            &keys().jwks,
+            &JwsPolicy::ofb()
+        )
+        .await,
         Err(JweError::Decryption)
     ));
 }
@@ -366,11 +540,12 @@ async fn nested_signed_then_encrypted_id_token() {
 #[tokio::test]
 async fn keys_load_from_pem_and_rotate() {
     let pki = opus_testkit::TestPki::generate("keys").unwrap();
-    let cert = pki.signing_certificate(&opus_testkit::OfbSubject::example(
-        "bank.example",
-        opus_core::Cnpj::parse("11222333000181").unwrap(),
-    ))
-    .unwrap();
+    let cert = pki
+        .signing_certificate(&opus_testkit::OfbSubject::example(
+            "bank.example",
+            opus_core::Cnpj::parse("11222333000181").unwrap(),
+        ))
+        .unwrap();
     let from_pem = SoftwareKey::from_pem("seal-2026", &cert.key_pem)
         .unwrap()
         .with_certificate_chain(cert.chain_der.clone());
@@ -382,13 +557,22 @@ async fn keys_load_from_pem_and_rotate() {
         .build()
         .unwrap();
     let jwks = custody.public_jwks().await.unwrap();
-    assert_eq!(jwks.keys.len(), 2, "both keys stay published during rotation");
+    assert_eq!(
+        jwks.keys.len(),
+        2,
+        "both keys stay published during rotation"
+    );
     let published = jwks.find("seal-2026").unwrap();
-    assert_eq!(published.x5t_s256.as_deref(), Some(jwk::certificate_thumbprint(&cert.der).as_str()));
+    assert_eq!(
+        published.x5t_s256.as_deref(),
+        Some(jwk::certificate_thumbprint(&cert.der).as_str())
+    );
     assert_eq!(published.x5c.as_ref().map(Vec::len), Some(2));
     let signer = custody.signer(KeyPurpose::MessageSigning).await.unwrap();
     assert_eq!(signer.kid().as_str(), "seal-2027");
-    let token = jws::sign(signer.as_ref(), SignOptions::default(), b"x").await.unwrap();
+    let token = jws::sign(signer.as_ref(), SignOptions::default(), b"x")
+        .await
+        .unwrap();
     assert!(jws::verify(&token, &jwks, &JwsPolicy::ofb()).is_ok());
     // Published JWKS never carry private members.
     let text = serde_json::to_string(&jwks).unwrap();
@@ -397,11 +581,13 @@ async fn keys_load_from_pem_and_rotate() {
     }
     assert!(parse_public_jwks(text.as_bytes()).is_ok());
     // Duplicate kids and small keys are refused.
-    assert!(SoftwareKeyCustody::builder()
-        .signing_key(SoftwareKey::generate_ec("same").unwrap())
-        .signing_key(SoftwareKey::generate_ec("same").unwrap())
-        .build()
-        .is_err());
+    assert!(
+        SoftwareKeyCustody::builder()
+            .signing_key(SoftwareKey::generate_ec("same").unwrap())
+            .signing_key(SoftwareKey::generate_ec("same").unwrap())
+            .build()
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -424,7 +610,15 @@ async fn data_keys_wrap_and_unwrap_across_kek_rotation() {
         .build()
         .unwrap();
     assert_eq!(after.unwrap_data_key(&wrapped).await.unwrap(), data_key);
-    assert_eq!(after.wrap_data_key(&data_key).await.unwrap().kek_id.as_str(), "kek-2");
+    assert_eq!(
+        after
+            .wrap_data_key(&data_key)
+            .await
+            .unwrap()
+            .kek_id
+            .as_str(),
+        "kek-2"
+    );
 }
 
 // ------------------------------------------------------------ properties

@@ -197,6 +197,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
         String::from_utf8_lossy(error.body())
     );
 
-    println!("\nDone. Run the tests with: cargo test --workspace");
+    println!("\nDone. Run the tests with: cargo test --workspace --all-features");
     Ok(())
 }

@@ -100,8 +100,13 @@ impl SoftwareKey {
     /// # Errors
     /// [`KeyError`] when generation fails or `kid` is invalid.
     pub fn generate_rsa(kid_value: &str) -> Result<Self, KeyError> {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| rejected("RSA generation failed"))?;
-        Ok(Self { kid: kid(kid_value)?, material: Material::Rsa(pair), x5c: None })
+        let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| rejected("RSA generation failed"))?;
+        Ok(Self {
+            kid: kid(kid_value)?,
+            material: Material::Rsa(pair),
+            x5c: None,
+        })
     }
 
     /// A new P-256 key (ES256 signing).
@@ -111,7 +116,11 @@ impl SoftwareKey {
     pub fn generate_ec(kid_value: &str) -> Result<Self, KeyError> {
         let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
             .map_err(|_| rejected("EC generation failed"))?;
-        Ok(Self { kid: kid(kid_value)?, material: Material::Ec(pair), x5c: None })
+        Ok(Self {
+            kid: kid(kid_value)?,
+            material: Material::Ec(pair),
+            x5c: None,
+        })
     }
 
     /// A key from PKCS#8 DER (RSA or P-256).
@@ -126,7 +135,11 @@ impl SoftwareKey {
                     .map_err(|_| rejected("not an RSA or P-256 PKCS#8 key"))?,
             ),
         };
-        Ok(Self { kid: kid(kid_value)?, material, x5c: None })
+        Ok(Self {
+            kid: kid(kid_value)?,
+            material,
+            x5c: None,
+        })
     }
 
     /// A key from PEM: `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
@@ -135,19 +148,30 @@ impl SoftwareKey {
     /// # Errors
     /// [`KeyError`] when no supported key is found.
     pub fn from_pem(kid_value: &str, pem: &str) -> Result<Self, KeyError> {
-        let der = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| rejected("no private key in PEM"))?;
+        let der = PrivateKeyDer::from_pem_slice(pem.as_bytes())
+            .map_err(|_| rejected("no private key in PEM"))?;
         let material = match &der {
-            PrivateKeyDer::Pkcs8(d) => return Self::from_pkcs8_der(kid_value, d.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs8(d) => {
+                return Self::from_pkcs8_der(kid_value, d.secret_pkcs8_der());
+            }
             PrivateKeyDer::Pkcs1(d) => Material::Rsa(check_rsa(
-                RsaKeyPair::from_der(d.secret_pkcs1_der()).map_err(|_| rejected("bad PKCS#1 key"))?,
+                RsaKeyPair::from_der(d.secret_pkcs1_der())
+                    .map_err(|_| rejected("bad PKCS#1 key"))?,
             )?),
             PrivateKeyDer::Sec1(d) => Material::Ec(
-                EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, d.secret_sec1_der())
-                    .map_err(|_| rejected("bad SEC1 key"))?,
+                EcdsaKeyPair::from_private_key_der(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    d.secret_sec1_der(),
+                )
+                .map_err(|_| rejected("bad SEC1 key"))?,
             ),
             _ => return Err(rejected("unsupported PEM key")),
         };
-        Ok(Self { kid: kid(kid_value)?, material, x5c: None })
+        Ok(Self {
+            kid: kid(kid_value)?,
+            material,
+            x5c: None,
+        })
     }
 
     /// A key from a private JWK (RSA with all CRT members, or EC P-256);
@@ -156,7 +180,8 @@ impl SoftwareKey {
     /// # Errors
     /// [`KeyError`] when the JWK is malformed, public only, or unsupported.
     pub fn from_jwk(json: &str) -> Result<Self, KeyError> {
-        let members = parse_strict_object(json.as_bytes()).ok_or_else(|| rejected("malformed JWK"))?;
+        let members =
+            parse_strict_object(json.as_bytes()).ok_or_else(|| rejected("malformed JWK"))?;
         let text = |name: &str| members.get(name).and_then(Value::as_str);
         let bytes = |name: &str| -> Result<Zeroizing<Vec<u8>>, KeyError> {
             text(name)
@@ -175,7 +200,9 @@ impl SoftwareKey {
                 }
                 let refs: [&[u8]; 8] = std::array::from_fn(|i| parts[i].as_slice());
                 let pkcs8 = Zeroizing::new(der::rsa_private_key_pkcs8(refs));
-                Material::Rsa(check_rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| rejected("bad RSA JWK"))?)?)
+                Material::Rsa(check_rsa(
+                    RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| rejected("bad RSA JWK"))?,
+                )?)
             }
             Some("EC") if text("crv") == Some("P-256") => {
                 let (x, y, d) = (bytes("x")?, bytes("y")?, bytes("d")?);
@@ -184,13 +211,21 @@ impl SoftwareKey {
                 point.extend_from_slice(&x);
                 point.extend_from_slice(&y);
                 Material::Ec(
-                    EcdsaKeyPair::from_private_key_and_public_key(&ECDSA_P256_SHA256_FIXED_SIGNING, &d, &point)
-                        .map_err(|_| rejected("bad EC JWK"))?,
+                    EcdsaKeyPair::from_private_key_and_public_key(
+                        &ECDSA_P256_SHA256_FIXED_SIGNING,
+                        &d,
+                        &point,
+                    )
+                    .map_err(|_| rejected("bad EC JWK"))?,
                 )
             }
             _ => return Err(rejected("unsupported JWK")),
         };
-        Ok(Self { kid: kid(kid_value)?, material, x5c: None })
+        Ok(Self {
+            kid: kid(kid_value)?,
+            material,
+            x5c: None,
+        })
     }
 
     /// Publishes the key with its certificate chain (`x5c`, leaf first, DER)
@@ -289,7 +324,11 @@ impl CekDecrypter for Decrypter {
         &self.kid
     }
 
-    async fn decrypt_cek(&self, alg: KeyManagementAlg, encrypted_key: &[u8]) -> Result<SecretBytes, KeyError> {
+    async fn decrypt_cek(
+        &self,
+        alg: KeyManagementAlg,
+        encrypted_key: &[u8],
+    ) -> Result<SecretBytes, KeyError> {
         let algorithm = match alg {
             KeyManagementAlg::RsaOaep => &OAEP_SHA1_MGF1SHA1,
             KeyManagementAlg::RsaOaep256 => &OAEP_SHA256_MGF1SHA256,
@@ -316,9 +355,26 @@ pub struct SoftwareKeyCustody {
 impl fmt::Debug for SoftwareKeyCustody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SoftwareKeyCustody")
-            .field("signing_keys", &self.signers.iter().map(|s| s.key.kid.as_str()).collect::<Vec<_>>())
-            .field("encryption_keys", &self.decrypters.iter().map(|d| d.0.kid.as_str()).collect::<Vec<_>>())
-            .field("keks", &self.keks.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
+            .field(
+                "signing_keys",
+                &self
+                    .signers
+                    .iter()
+                    .map(|s| s.key.kid.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "encryption_keys",
+                &self
+                    .decrypters
+                    .iter()
+                    .map(|d| d.0.kid.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "keks",
+                &self.keks.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -341,7 +397,8 @@ pub struct SoftwareKeyCustodyBuilder {
 
 impl fmt::Debug for SoftwareKeyCustodyBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SoftwareKeyCustodyBuilder").finish_non_exhaustive()
+        f.debug_struct("SoftwareKeyCustodyBuilder")
+            .finish_non_exhaustive()
     }
 }
 
@@ -367,8 +424,15 @@ impl SoftwareKeyCustodyBuilder {
 
     /// Adds a key-encryption key for data keys (AES-256 key wrap). The last
     /// one added wraps new data keys; all of them unwrap.
-    pub fn data_key_kek(mut self, kid_value: KeyId, secret: &SecretBytes) -> Result<Self, KeyError> {
-        let bytes: [u8; 32] = secret.expose().try_into().map_err(|_| rejected("a KEK is 32 bytes"))?;
+    pub fn data_key_kek(
+        mut self,
+        kid_value: KeyId,
+        secret: &SecretBytes,
+    ) -> Result<Self, KeyError> {
+        let bytes: [u8; 32] = secret
+            .expose()
+            .try_into()
+            .map_err(|_| rejected("a KEK is 32 bytes"))?;
         self.keks.push((kid_value, Zeroizing::new(bytes)));
         Ok(self)
     }
@@ -380,7 +444,9 @@ impl SoftwareKeyCustodyBuilder {
     /// [`KeyError`] when the random generator fails or `kid` is invalid.
     pub fn generate_data_key_kek(self, kid_value: &str) -> Result<Self, KeyError> {
         let mut raw = Zeroizing::new(vec![0u8; 32]);
-        SystemRandom::new().fill(&mut raw).map_err(|_| rejected("random generator failed"))?;
+        SystemRandom::new()
+            .fill(&mut raw)
+            .map_err(|_| rejected("random generator failed"))?;
         self.data_key_kek(kid(kid_value)?, &SecretBytes::new(raw.to_vec()))
     }
 
@@ -391,7 +457,11 @@ impl SoftwareKeyCustodyBuilder {
     /// key, or an encryption key that is not RSA.
     pub fn build(self) -> Result<SoftwareKeyCustody, KeyError> {
         let mut kids = std::collections::HashSet::new();
-        let all = self.signing.iter().map(|k| &k.kid).chain(self.encryption.iter().map(|k| &k.kid));
+        let all = self
+            .signing
+            .iter()
+            .map(|k| &k.kid)
+            .chain(self.encryption.iter().map(|k| &k.kid));
         for k in all.chain(self.keks.iter().map(|k| &k.0)) {
             if !kids.insert(k.clone()) {
                 return Err(rejected("duplicate kid"));
@@ -412,16 +482,29 @@ impl SoftwareKeyCustodyBuilder {
                 return Err(rejected("encryption keys must be RSA"));
             };
             let pkcs8 = pair.as_der().map_err(|_| rejected("RSA export failed"))?;
-            let private = PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref()).map_err(|_| rejected("RSA import failed"))?;
+            let private = PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref())
+                .map_err(|_| rejected("RSA import failed"))?;
             let jwk = key.public_jwk("enc", "RSA-OAEP")?;
-            let oaep = OaepPrivateDecryptingKey::new(private).map_err(|_| rejected("RSA-OAEP setup failed"))?;
-            decrypters.push((Arc::new(Decrypter { kid: key.kid.clone(), key: oaep }), jwk));
+            let oaep = OaepPrivateDecryptingKey::new(private)
+                .map_err(|_| rejected("RSA-OAEP setup failed"))?;
+            decrypters.push((
+                Arc::new(Decrypter {
+                    kid: key.kid.clone(),
+                    key: oaep,
+                }),
+                jwk,
+            ));
         }
         Ok(SoftwareKeyCustody {
             signers: self
                 .signing
                 .into_iter()
-                .map(|key| Arc::new(Signer { key, rng: SystemRandom::new() }))
+                .map(|key| {
+                    Arc::new(Signer {
+                        key,
+                        rng: SystemRandom::new(),
+                    })
+                })
                 .collect(),
             current,
             decrypters,
@@ -462,9 +545,16 @@ impl KeyCustody for SoftwareKeyCustody {
         let (kek_id, kek) = self.keks.last().ok_or(KeyError::UnknownKey)?;
         let wrapper = AesKek::new(&AES_256, kek.as_slice()).map_err(|_| rejected("bad KEK"))?;
         let mut out = vec![0u8; key.len() + 8];
-        let len = wrapper.wrap(key.expose(), &mut out).map_err(|_| rejected("key wrap failed"))?.len();
+        let len = wrapper
+            .wrap(key.expose(), &mut out)
+            .map_err(|_| rejected("key wrap failed"))?
+            .len();
         out.truncate(len);
-        Ok(WrappedKey { kek_id: kek_id.clone(), alg: KW_ALG.into(), bytes: out })
+        Ok(WrappedKey {
+            kek_id: kek_id.clone(),
+            alg: KW_ALG.into(),
+            bytes: out,
+        })
     }
 
     async fn unwrap_data_key(&self, wrapped: &WrappedKey) -> Result<SecretBytes, KeyError> {
@@ -476,7 +566,8 @@ impl KeyCustody for SoftwareKeyCustody {
         if wrapped.alg != KW_ALG {
             return Err(KeyError::UnsupportedAlgorithm);
         }
-        let unwrapper = AesKek::new(&AES_256, kek.as_slice()).map_err(|_| KeyError::DecryptionFailed)?;
+        let unwrapper =
+            AesKek::new(&AES_256, kek.as_slice()).map_err(|_| KeyError::DecryptionFailed)?;
         let mut out = Zeroizing::new(vec![0u8; wrapped.bytes.len()]);
         let len = unwrapper
             .unwrap(&wrapped.bytes, &mut out)

@@ -195,9 +195,11 @@ fn numeric_date(
         return Ok(None);
     };
     let secs = match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.floor() as i64)
+        }),
         _ => None,
     }
     .ok_or(ClaimsError::Malformed(name))?;
@@ -232,16 +234,22 @@ pub fn validate(
         (policy.require_iat && iat.is_none(), "iat"),
         (policy.require_nbf && nbf.is_none(), "nbf"),
         (policy.require_jti && !members.contains_key("jti"), "jti"),
-        (policy.issuer.is_some() && !members.contains_key("iss"), "iss"),
-        (!policy.audiences.is_empty() && !members.contains_key("aud"), "aud"),
+        (
+            policy.issuer.is_some() && !members.contains_key("iss"),
+            "iss",
+        ),
+        (
+            !policy.audiences.is_empty() && !members.contains_key("aud"),
+            "aud",
+        ),
     ];
     if let Some((_, name)) = required.iter().find(|(missing, _)| *missing) {
         return Err(ClaimsError::Missing(name));
     }
-    if let Some(issuer) = &policy.issuer {
-        if members.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
-            return Err(ClaimsError::WrongIssuer);
-        }
+    if let Some(issuer) = &policy.issuer
+        && members.get("iss").and_then(Value::as_str) != Some(issuer.as_str())
+    {
+        return Err(ClaimsError::WrongIssuer);
     }
     if !policy.audiences.is_empty() {
         let audiences: Vec<&str> = match members.get("aud") {
@@ -260,20 +268,20 @@ pub fn validate(
         }
     }
     let skew = policy.skew;
-    if let Some(exp) = exp {
-        if now >= exp.saturating_add(skew) {
-            return Err(ClaimsError::Expired);
-        }
+    if let Some(exp) = exp
+        && now >= exp.saturating_add(skew)
+    {
+        return Err(ClaimsError::Expired);
     }
-    if let Some(nbf) = nbf {
-        if now.saturating_add(skew) < nbf {
-            return Err(ClaimsError::NotYetValid);
-        }
+    if let Some(nbf) = nbf
+        && now.saturating_add(skew) < nbf
+    {
+        return Err(ClaimsError::NotYetValid);
     }
-    if let Some(iat) = iat {
-        if now.saturating_add(skew) < iat {
-            return Err(ClaimsError::IssuedInTheFuture);
-        }
+    if let Some(iat) = iat
+        && now.saturating_add(skew) < iat
+    {
+        return Err(ClaimsError::IssuedInTheFuture);
     }
     if let Some(max_age) = policy.max_age {
         let oldest = now.saturating_sub(max_age).saturating_sub(skew);
@@ -281,12 +289,11 @@ pub fn validate(
             return Err(ClaimsError::TooOld);
         }
     }
-    if let (Some(max), Some(exp)) = (policy.max_lifetime, exp) {
-        if let Some(start) = nbf.or(iat) {
-            if exp.duration_since(start) > max {
-                return Err(ClaimsError::LifetimeTooLong);
-            }
-        }
+    if let (Some(max), Some(exp)) = (policy.max_lifetime, exp)
+        && let Some(start) = nbf.or(iat)
+        && exp.duration_since(start) > max
+    {
+        return Err(ClaimsError::LifetimeTooLong);
     }
     Ok(ValidatedClaims {
         members,
@@ -318,7 +325,10 @@ mod tests {
             .audience("https://as.example")
             .require_iat()
             .require_jti();
-        for aud in [json!("https://as.example"), json!(["x", "https://as.example"])] {
+        for aud in [
+            json!("https://as.example"),
+            json!(["x", "https://as.example"]),
+        ] {
             let c = claims(json!({"iss":"client-1","aud":aud,"exp":NOW+60,"iat":NOW,"jti":"j1"}));
             let ok = validate(c, &policy, now()).unwrap();
             assert_eq!(ok.jti(), Some("j1"));

@@ -171,20 +171,43 @@ mod tests {
     #[test]
     fn strict_parsing() {
         let ok = JoseHeader::parse(br#"{"alg":"PS256","kid":"k1","typ":"JWT"}"#).unwrap();
-        assert_eq!((ok.alg(), ok.kid(), ok.typ()), (Some("PS256"), Some("k1"), Some("JWT")));
+        assert_eq!(
+            (ok.alg(), ok.kid(), ok.typ()),
+            (Some("PS256"), Some("k1"), Some("JWT"))
+        );
         let cases: [(&[u8], HeaderError); 9] = [
-            (br#"{"alg":"PS256","alg":"none"}"#, HeaderError::DuplicateMember),
-            (br#"{"alg":"PS256","crit":["b64"],"b64":false}"#, HeaderError::UnsupportedCritical),
-            (br#"{"alg":"PS256","crit":[]}"#, HeaderError::UnsupportedCritical),
-            (br#"{"alg":"PS256","jwk":{"kty":"RSA"}}"#, HeaderError::EmbeddedKey),
-            (br#"{"alg":"PS256","x5c":["MII"]}"#, HeaderError::EmbeddedKey),
+            (
+                br#"{"alg":"PS256","alg":"none"}"#,
+                HeaderError::DuplicateMember,
+            ),
+            (
+                br#"{"alg":"PS256","crit":["b64"],"b64":false}"#,
+                HeaderError::UnsupportedCritical,
+            ),
+            (
+                br#"{"alg":"PS256","crit":[]}"#,
+                HeaderError::UnsupportedCritical,
+            ),
+            (
+                br#"{"alg":"PS256","jwk":{"kty":"RSA"}}"#,
+                HeaderError::EmbeddedKey,
+            ),
+            (
+                br#"{"alg":"PS256","x5c":["MII"]}"#,
+                HeaderError::EmbeddedKey,
+            ),
             (br#"{"alg":1}"#, HeaderError::Malformed),
             (br#"{"kid":"k"}"#, HeaderError::Malformed),
             (br#"["alg","PS256"]"#, HeaderError::Malformed),
             (br#"{"alg":"PS256"} x"#, HeaderError::Malformed),
         ];
         for (json, expected) in cases {
-            assert_eq!(JoseHeader::parse(json), Err(expected), "{}", String::from_utf8_lossy(json));
+            assert_eq!(
+                JoseHeader::parse(json),
+                Err(expected),
+                "{}",
+                String::from_utf8_lossy(json)
+            );
         }
     }
 
@@ -193,7 +216,10 @@ mod tests {
         assert!(typ_matches("JWT", "JWT"));
         assert!(typ_matches("jwt", "JWT"));
         assert!(typ_matches("application/jwt", "JWT"));
-        assert!(typ_matches("oauth-authz-req+jwt", "application/oauth-authz-req+jwt"));
+        assert!(typ_matches(
+            "oauth-authz-req+jwt",
+            "application/oauth-authz-req+jwt"
+        ));
         assert!(!typ_matches("at+jwt", "JWT"));
     }
 }

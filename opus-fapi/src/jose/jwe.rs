@@ -14,9 +14,7 @@
 //!   any `crit`.
 
 use aws_lc_rs::aead::{self, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::cipher::{
-    AES_128, DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey,
-};
+use aws_lc_rs::cipher::{AES_128, DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey};
 use aws_lc_rs::constant_time;
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -24,8 +22,8 @@ use aws_lc_rs::rsa::{
     OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey,
     PublicKeyComponents,
 };
-use opus_core::keys::{CekDecrypter, Jwk, JwkSet, KeyCustody, KeyManagementAlg};
 use opus_core::KeyId;
+use opus_core::keys::{CekDecrypter, Jwk, JwkSet, KeyCustody, KeyManagementAlg};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -162,7 +160,11 @@ impl EncryptOptions<'_> {
 ///
 /// # Errors
 /// [`JweError::Encryption`] when the key is unusable or `enc` is not `A256GCM`.
-pub fn encrypt(recipient: &Jwk, options: EncryptOptions<'_>, plaintext: &[u8]) -> Result<String, JweError> {
+pub fn encrypt(
+    recipient: &Jwk,
+    options: EncryptOptions<'_>,
+    plaintext: &[u8],
+) -> Result<String, JweError> {
     let rng = SystemRandom::new();
     let mut cek = Zeroizing::new(vec![0u8; options.enc.key_len()]);
     rng.fill(&mut cek).map_err(|_| JweError::Encryption)?;
@@ -180,15 +182,21 @@ pub fn encrypt_with(
     cek: &[u8],
     iv: [u8; aead::NONCE_LEN],
 ) -> Result<String, JweError> {
-    if options.enc != ContentEncryption::A256Gcm || recipient.use_.as_deref().is_some_and(|u| u != "enc") {
+    if options.enc != ContentEncryption::A256Gcm
+        || recipient.use_.as_deref().is_some_and(|u| u != "enc")
+    {
         return Err(JweError::Encryption);
     }
-    let PublicKey::Rsa { n, e } = jwk::public_key(recipient).map_err(|_| JweError::Encryption)? else {
+    let PublicKey::Rsa { n, e } = jwk::public_key(recipient).map_err(|_| JweError::Encryption)?
+    else {
         return Err(JweError::Encryption);
     };
-    let public: PublicEncryptingKey = PublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
-        .try_into()
-        .map_err(|_| JweError::Encryption)?;
+    let public: PublicEncryptingKey = PublicKeyComponents {
+        n: n.as_slice(),
+        e: e.as_slice(),
+    }
+    .try_into()
+    .map_err(|_| JweError::Encryption)?;
     let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| JweError::Encryption)?;
     let algorithm = match options.alg {
         KeyManagementAlg::RsaOaep => &OAEP_SHA1_MGF1SHA1,
@@ -221,7 +229,8 @@ pub fn encrypt_with(
     })
     .map_err(|_| JweError::Encryption)?;
     let header_b64 = b64_encode(header);
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek).map_err(|_| JweError::Encryption)?);
+    let key =
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek).map_err(|_| JweError::Encryption)?);
     let mut in_out = plaintext.to_vec();
     let tag = key
         .seal_in_place_separate_tag(
@@ -244,14 +253,21 @@ pub fn encrypt_with(
 ///
 /// # Errors
 /// [`JweError::Decryption`] for every failure.
-pub async fn decrypt(token: &str, custody: &dyn KeyCustody, policy: &JwePolicy) -> Result<DecryptedJwe, JweError> {
+pub async fn decrypt(
+    token: &str,
+    custody: &dyn KeyCustody,
+    policy: &JwePolicy,
+) -> Result<DecryptedJwe, JweError> {
     let parts = Parts::split(token)?;
     let kid = parts
         .header
         .kid()
         .and_then(|k| KeyId::new(k).ok())
         .ok_or(JweError::Decryption)?;
-    let decrypter = custody.decrypter(&kid).await.map_err(|_| JweError::Decryption)?;
+    let decrypter = custody
+        .decrypter(&kid)
+        .await
+        .map_err(|_| JweError::Decryption)?;
     decrypt_parts(parts, decrypter.as_ref(), policy).await
 }
 
@@ -330,7 +346,9 @@ async fn decrypt_parts(
     let aad = parts.header_b64.as_bytes();
     let plaintext = match enc {
         ContentEncryption::A256Gcm => open_gcm(&cek, &parts.iv, aad, &parts.ciphertext, &parts.tag),
-        ContentEncryption::A128CbcHs256 => open_cbc_hs256(&cek, &parts.iv, aad, &parts.ciphertext, &parts.tag),
+        ContentEncryption::A128CbcHs256 => {
+            open_cbc_hs256(&cek, &parts.iv, aad, &parts.ciphertext, &parts.tag)
+        }
     }
     .ok_or(JweError::Decryption)?;
     Ok(DecryptedJwe {
@@ -339,7 +357,13 @@ async fn decrypt_parts(
     })
 }
 
-fn open_gcm(cek: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+fn open_gcm(
+    cek: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     if tag.len() != AES_256_GCM.tag_len() {
         return None;
     }
@@ -348,13 +372,22 @@ fn open_gcm(cek: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) ->
     let mut in_out = Zeroizing::new(Vec::with_capacity(ciphertext.len() + tag.len()));
     in_out.extend_from_slice(ciphertext);
     in_out.extend_from_slice(tag);
-    let len = key.open_in_place(nonce, Aad::from(aad), &mut in_out).ok()?.len();
+    let len = key
+        .open_in_place(nonce, Aad::from(aad), &mut in_out)
+        .ok()?
+        .len();
     in_out.truncate(len);
     Some(in_out)
 }
 
 /// RFC 7518 §5.2.2.2: verify the HMAC tag (constant time), then decrypt.
-fn open_cbc_hs256(cek: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+fn open_cbc_hs256(
+    cek: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     if cek.len() != 32 || iv.len() != 16 || tag.len() != 16 {
         return None;
     }
@@ -366,7 +399,8 @@ fn open_cbc_hs256(cek: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u
     mac_input.extend_from_slice(&((aad.len() as u64) * 8).to_be_bytes());
     let full = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, mac_key), &mac_input);
     constant_time::verify_slices_are_equal(&full.as_ref()[..16], tag).ok()?;
-    let key = PaddedBlockDecryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_128, enc_key).ok()?).ok()?;
+    let key =
+        PaddedBlockDecryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_128, enc_key).ok()?).ok()?;
     let iv: [u8; 16] = iv.try_into().ok()?;
     let mut in_out = Zeroizing::new(ciphertext.to_vec());
     let len = key
@@ -389,7 +423,14 @@ pub async fn sign_then_encrypt<T: Serialize>(
     options: EncryptOptions<'_>,
 ) -> Result<String, JweError> {
     let jws = jws::sign_claims(signer, Some("JWT"), claims).await?;
-    encrypt(recipient, EncryptOptions { cty: Some("JWT"), ..options }, jws.as_bytes())
+    encrypt(
+        recipient,
+        EncryptOptions {
+            cty: Some("JWT"),
+            ..options
+        },
+        jws.as_bytes(),
+    )
 }
 
 /// Decrypts a nested JWT (`cty: JWT`) and verifies the inner JWS against
@@ -406,7 +447,11 @@ pub async fn decrypt_then_verify(
     jws_policy: &JwsPolicy,
 ) -> Result<VerifiedJws, JweError> {
     let decrypted = decrypt(token, custody, jwe_policy).await?;
-    if !decrypted.header.cty().is_some_and(|c| typ_matches(c, "JWT")) {
+    if !decrypted
+        .header
+        .cty()
+        .is_some_and(|c| typ_matches(c, "JWT"))
+    {
         return Err(JweError::Decryption);
     }
     let inner = std::str::from_utf8(decrypted.plaintext()).map_err(|_| JweError::Decryption)?;
@@ -427,7 +472,8 @@ mod tests {
         ];
         let aad = b"eyJhbGciOiJSU0ExXzUiLCJlbmMiOiJBMTI4Q0JDLUhTMjU2In0";
         let iv = b64_decode("AxY8DCtDaGlsbGljb3RoZQ").unwrap_or_default();
-        let ciphertext = b64_decode("KDlTtXchhZTGufMYmOYGS4HffxPSUrfmqCHXaI9wOGY").unwrap_or_default();
+        let ciphertext =
+            b64_decode("KDlTtXchhZTGufMYmOYGS4HffxPSUrfmqCHXaI9wOGY").unwrap_or_default();
         let tag = b64_decode("9hH0vgRfYgPnAHOd8stkvw").unwrap_or_default();
         let plain = open_cbc_hs256(&cek, &iv, aad, &ciphertext, &tag).map(|p| p.to_vec());
         assert_eq!(plain.as_deref(), Some(&b"Live long and prosper."[..]));

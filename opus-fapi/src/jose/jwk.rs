@@ -205,7 +205,10 @@ mod tests {
     #[test]
     fn rfc7638_thumbprint() {
         let set = parse_public_jwks(RFC7638_KEY.as_bytes()).unwrap();
-        assert_eq!(thumbprint(&set.keys[0]).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(&set.keys[0]).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     /// RFC 7517 Appendix A.1: a public EC and RSA key set.
@@ -216,18 +219,30 @@ mod tests {
           {"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}
         ]}"#;
         let set = parse_public_jwks(json.as_bytes()).unwrap();
-        assert!(matches!(public_key(&set.keys[0]), Ok(PublicKey::EcP256 { .. })));
-        assert!(matches!(public_key(&set.keys[1]), Ok(PublicKey::Rsa { .. })));
+        assert!(matches!(
+            public_key(&set.keys[0]),
+            Ok(PublicKey::EcP256 { .. })
+        ));
+        assert!(matches!(
+            public_key(&set.keys[1]),
+            Ok(PublicKey::Rsa { .. })
+        ));
         assert_eq!(select(&set, "1", "enc").map(|k| k.kty.as_str()), Some("EC"));
         assert!(select(&set, "1", "sig").is_none(), "use must match");
-        assert_eq!(select(&set, "2011-04-29", "sig").map(|k| k.kty.as_str()), Some("RSA"));
+        assert_eq!(
+            select(&set, "2011-04-29", "sig").map(|k| k.kty.as_str()),
+            Some("RSA")
+        );
         assert!(select(&set, "nope", "sig").is_none());
     }
 
     #[test]
     fn private_material_and_small_keys_are_refused() {
         let private = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c","kid":"1"}]}"#;
-        assert_eq!(parse_public_jwks(private.as_bytes()), Err(JwkError::PrivateMaterial));
+        assert_eq!(
+            parse_public_jwks(private.as_bytes()),
+            Err(JwkError::PrivateMaterial)
+        );
         let dup = r#"{"keys":[],"keys":[]}"#;
         assert_eq!(parse_public_jwks(dup.as_bytes()), Err(JwkError::Malformed));
         let small = Jwk {
@@ -235,13 +250,19 @@ mod tests {
             ..rsa_jwk("k", "sig", "PS256", &[1], &[1, 0, 1])
         };
         assert_eq!(public_key(&small), Err(JwkError::TooSmall));
-        let p384 = Jwk { crv: Some("P-384".into()), ..ec_jwk("k", "sig", "ES384", &[4; 65]).unwrap() };
+        let p384 = Jwk {
+            crv: Some("P-384".into()),
+            ..ec_jwk("k", "sig", "ES384", &[4; 65]).unwrap()
+        };
         assert_eq!(public_key(&p384), Err(JwkError::Unsupported));
     }
 
     #[test]
     fn rfc8705_certificate_thumbprint() {
         // SHA-256 of the empty input, base64url: a fixed, checkable value.
-        assert_eq!(certificate_thumbprint(b""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+        assert_eq!(
+            certificate_thumbprint(b""),
+            "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        );
     }
 }

@@ -158,10 +158,10 @@ pub fn verify(token: &str, keys: &JwkSet, policy: &JwsPolicy) -> Result<Verified
         .and_then(alg_from_name)
         .filter(|a| policy.algorithms.contains(a))
         .ok_or(JwsError::AlgorithmNotAllowed)?;
-    if let Some(expected) = policy.typ {
-        if !header.typ().is_some_and(|t| typ_matches(t, expected)) {
-            return Err(JwsError::UnexpectedType);
-        }
+    if let Some(expected) = policy.typ
+        && !header.typ().is_some_and(|t| typ_matches(t, expected))
+    {
+        return Err(JwsError::UnexpectedType);
     }
     let kid = header.kid().ok_or(JwsError::MissingKid)?;
     let jwk = jwk::select(keys, kid, "sig").ok_or(JwsError::UnknownKey)?;

@@ -39,7 +39,11 @@ mod tests {
         assert_eq!(b64_decode("-_8"), Some(vec![0xfb, 0xff]));
         assert_eq!(b64_decode("-_8="), None, "padding refused");
         assert_eq!(b64_decode("+/8"), None, "standard alphabet refused");
-        assert_eq!(b64_decode("-_9"), None, "non-canonical trailing bits refused");
+        assert_eq!(
+            b64_decode("-_9"),
+            None,
+            "non-canonical trailing bits refused"
+        );
         assert_eq!(b64_decode("a"), None, "impossible length");
     }
 }

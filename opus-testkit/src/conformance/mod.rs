@@ -2,7 +2,9 @@
 //! implementation with one macro call.
 //!
 //! * [`storage`]: every storage port, through [`crate::storage_conformance_tests!`].
+//! * [`custody`]: key custody, through [`crate::key_custody_conformance_tests!`].
 
+pub mod custody;
 pub mod storage;
 
 use std::future::Future;
