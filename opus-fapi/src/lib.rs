@@ -38,5 +38,6 @@
 //!   encrypted key is replaced by a random one (RFC 7516 §11.5).
 //! * No RSA private-key operation goes through the `rsa` crate.
 
+pub mod cert;
 pub mod custody;
 pub mod jose;
