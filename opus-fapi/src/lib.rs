@@ -10,6 +10,11 @@
 //!   decryption through `KeyCustody`, so private keys never pass through.
 //! * [`custody`]: key custody backends — software keys on aws-lc-rs, and
 //!   PKCS#11 HSMs behind the `pkcs11` feature.
+//! * [`cert`]: the OFB identity in ICP-Brasil certificates, and structural
+//!   matching of `tls_client_auth_subject_dn`.
+//! * [`mtls`]: rustls server and client configurations, an accept loop for
+//!   tower services that exposes the verified client certificate, and a
+//!   trusted-gateway mode.
 //!
 //! **What it is not for.** Business rules of consents and payments, storage,
 //! HTTP routing: those live in the domain crates.
@@ -22,6 +27,8 @@
 //! | RFC 7516 JWE (compact), RFC 7518 §4.3, §5.2, §5.3 | [`jose::jwe`] |
 //! | RFC 7517 JWK, RFC 7638 thumbprints, RFC 8705 `x5t#S256` | [`jose::jwk`] |
 //! | RFC 7519 §4.1 claims | [`jose::claims`] |
+//! | FAPI-BR §2.2–2.3 certificate identities, §4.4 subject DN | [`cert`], [`cert::dn`] |
+//! | FAPI-BR §2.1 TLS, RFC 8705 §2 mTLS client authentication | [`mtls`] |
 //!
 //! ## Feature flags
 //!
@@ -41,3 +48,4 @@
 pub mod cert;
 pub mod custody;
 pub mod jose;
+pub mod mtls;

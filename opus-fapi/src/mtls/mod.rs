@@ -1,0 +1,376 @@
+//! Mutual TLS with ICP-Brasil certificates.
+//!
+//! * [`server_config`]: a rustls server configuration — the server's chain
+//!   and key, the client trust anchors, and whether a client certificate
+//!   is required at the handshake ([`ClientCertPolicy`]). TLS 1.2 is limited
+//!   to the BCP 195 ECDHE-GCM suites (the two OFB mandates among them), TLS
+//!   1.3 is on, and session resumption is off (FAPI-BR §2.1).
+//! * [`serve`]: an accept loop for tower services. Every request carries a
+//!   [`ConnectionInfo`] extension: the peer address and the verified client
+//!   certificate chain, if any.
+//! * [`ClientCertificateLayer`]: resolves the effective client certificate
+//!   into a [`PeerCertificate`] extension — from the TLS handshake, or, for
+//!   connections from configured proxy addresses only, from a header in
+//!   which a trusted gateway forwards the certificate (URL-encoded PEM).
+//!   The header is removed from every request, so nothing behind the layer
+//!   can be fooled by it.
+//! * [`client_config`]: a rustls client configuration with a client
+//!   certificate and custom trust anchors.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderName, Request};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls::crypto::CryptoProvider;
+use rustls::crypto::aws_lc_rs::{self, cipher_suite};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::{Layer, Service};
+
+use crate::cert::{self, CertError, CertificateIdentity};
+
+/// Failures building TLS configurations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MtlsError {
+    /// A certificate, key or trust anchor was refused.
+    #[error("TLS configuration: {0}")]
+    Config(String),
+}
+
+fn config_error(e: impl std::fmt::Display) -> MtlsError {
+    MtlsError::Config(e.to_string())
+}
+
+/// Whether the handshake demands a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientCertPolicy {
+    /// No certificate, no connection (token, PAR, resource endpoints).
+    Required,
+    /// A certificate is requested and verified if sent; endpoints decide
+    /// (discovery and JWKS share a listener with mTLS endpoints).
+    Optional,
+}
+
+/// The crypto provider: aws-lc-rs, TLS 1.3 suites, and for TLS 1.2 only the
+/// ECDHE-GCM suites of BCP 195.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ],
+        ..aws_lc_rs::default_provider()
+    })
+}
+
+fn roots(anchors: &[CertificateDer<'static>]) -> Result<Arc<RootCertStore>, MtlsError> {
+    let mut store = RootCertStore::empty();
+    for anchor in anchors {
+        store.add(anchor.clone()).map_err(config_error)?;
+    }
+    if store.is_empty() {
+        return Err(MtlsError::Config("no trust anchors".into()));
+    }
+    Ok(Arc::new(store))
+}
+
+/// A server configuration for OFB endpoints.
+///
+/// # Errors
+/// [`MtlsError`] for an unusable chain, key or trust anchor set.
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_anchors: &[CertificateDer<'static>],
+    policy: ClientCertPolicy,
+) -> Result<Arc<ServerConfig>, MtlsError> {
+    let provider = provider();
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(roots(client_anchors)?, provider.clone());
+    let verifier = match policy {
+        ClientCertPolicy::Required => verifier,
+        ClientCertPolicy::Optional => verifier.allow_unauthenticated(),
+    }
+    .build()
+    .map_err(config_error)?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(config_error)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(config_error)?;
+    // FAPI-BR §2.1: no session resumption (rustls never renegotiates).
+    config.session_storage = Arc::new(NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A client configuration presenting `chain`/`key` and trusting `anchors`.
+///
+/// # Errors
+/// [`MtlsError`] for an unusable chain, key or trust anchor set.
+pub fn client_config(
+    anchors: &[CertificateDer<'static>],
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ClientConfig>, MtlsError> {
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(config_error)?
+        .with_root_certificates(roots(anchors)?)
+        .with_client_auth_cert(chain, key)
+        .map_err(config_error)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Where a connection came from and what its TLS handshake verified.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    /// The peer's address.
+    pub remote_addr: SocketAddr,
+    /// The client certificate chain verified in the handshake (leaf first).
+    pub tls_client_chain: Option<Arc<Vec<CertificateDer<'static>>>>,
+}
+
+/// The client certificate of a request, resolved by [`ClientCertificateLayer`].
+#[derive(Debug, Clone)]
+pub struct PeerCertificate {
+    leaf: CertificateDer<'static>,
+    via_gateway: bool,
+}
+
+impl PeerCertificate {
+    /// The leaf certificate, DER.
+    pub fn der(&self) -> &[u8] {
+        self.leaf.as_ref()
+    }
+
+    /// Whether a trusted gateway forwarded it (rather than this process's handshake).
+    pub fn via_gateway(&self) -> bool {
+        self.via_gateway
+    }
+
+    /// The OFB identity in the certificate.
+    ///
+    /// # Errors
+    /// [`CertError`] when it does not parse.
+    pub fn identity(&self) -> Result<CertificateIdentity, CertError> {
+        cert::identity(self.leaf.as_ref())
+    }
+}
+
+/// Runs `service` on every connection accepted from `listener` until
+/// `shutdown` completes: TLS with `tls` when given, plain TCP otherwise
+/// (behind a gateway that terminates TLS). Each request carries a
+/// [`ConnectionInfo`]. A failed handshake closes that connection only.
+pub async fn serve<S, B>(
+    listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
+    service: S,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: Service<Request<Incoming>, Response = http::Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let acceptor = tls.map(TlsAcceptor::from);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote_addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::debug!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let acceptor = acceptor.clone();
+        let service = service.clone();
+        tokio::spawn(async move {
+            let builder = auto::Builder::new(TokioExecutor::new());
+            match acceptor {
+                Some(acceptor) => {
+                    let tls = match acceptor.accept(stream).await {
+                        Ok(tls) => tls,
+                        Err(e) => {
+                            tracing::debug!(peer = %remote_addr, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    };
+                    let chain = tls.get_ref().1.peer_certificates().map(|c| {
+                        Arc::new(c.iter().map(|d| d.clone().into_owned()).collect::<Vec<_>>())
+                    });
+                    let info = ConnectionInfo {
+                        remote_addr,
+                        tls_client_chain: chain,
+                    };
+                    let svc = TowerToHyperService::new(WithConnectionInfo {
+                        inner: service,
+                        info,
+                    });
+                    let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
+                }
+                None => {
+                    let info = ConnectionInfo {
+                        remote_addr,
+                        tls_client_chain: None,
+                    };
+                    let svc = TowerToHyperService::new(WithConnectionInfo {
+                        inner: service,
+                        info,
+                    });
+                    let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
+        });
+    }
+}
+
+/// Inserts a [`ConnectionInfo`] into every request.
+#[derive(Clone)]
+struct WithConnectionInfo<S> {
+    inner: S,
+    info: ConnectionInfo,
+}
+
+impl<S, B> Service<Request<B>> for WithConnectionInfo<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.info.clone());
+        self.inner.call(request)
+    }
+}
+
+/// A gateway that terminates TLS and forwards the client certificate.
+#[derive(Debug, Clone)]
+pub struct TrustedGateway {
+    /// The header carrying the URL-encoded PEM certificate.
+    pub header: HeaderName,
+    /// Addresses the gateway connects from; the header is honoured only from these.
+    pub proxies: Vec<IpAddr>,
+}
+
+/// Resolves each request's [`PeerCertificate`] (see the module documentation).
+#[derive(Debug, Clone, Default)]
+pub struct ClientCertificateLayer {
+    gateway: Option<Arc<TrustedGateway>>,
+}
+
+impl ClientCertificateLayer {
+    /// Client certificates from the TLS handshake only.
+    pub fn tls_only() -> Self {
+        Self { gateway: None }
+    }
+
+    /// Also from `gateway`'s header, for connections from its addresses.
+    pub fn with_gateway(gateway: TrustedGateway) -> Self {
+        Self {
+            gateway: Some(Arc::new(gateway)),
+        }
+    }
+}
+
+impl<S> Layer<S> for ClientCertificateLayer {
+    type Service = ClientCertificateService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClientCertificateService {
+            inner,
+            gateway: self.gateway.clone(),
+        }
+    }
+}
+
+/// The service of [`ClientCertificateLayer`].
+#[derive(Debug, Clone)]
+pub struct ClientCertificateService<S> {
+    inner: S,
+    gateway: Option<Arc<TrustedGateway>>,
+}
+
+impl<S, B> Service<Request<B>> for ClientCertificateService<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let info = request.extensions().get::<ConnectionInfo>().cloned();
+        let forwarded = self
+            .gateway
+            .as_ref()
+            .and_then(|g| request.headers_mut().remove(&g.header).map(|v| (g, v)));
+        let from_proxy = |g: &TrustedGateway| {
+            info.as_ref()
+                .is_some_and(|i| g.proxies.contains(&i.remote_addr.ip()))
+        };
+        let peer = match forwarded {
+            Some((gateway, value)) if from_proxy(gateway) => decode_forwarded(value.as_bytes())
+                .map(|leaf| PeerCertificate {
+                    leaf,
+                    via_gateway: true,
+                }),
+            _ => info
+                .and_then(|i| i.tls_client_chain)
+                .and_then(|chain| chain.first().cloned())
+                .map(|leaf| PeerCertificate {
+                    leaf,
+                    via_gateway: false,
+                }),
+        };
+        request.extensions_mut().remove::<PeerCertificate>();
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(peer);
+        }
+        self.inner.call(request)
+    }
+}
+
+/// A URL-encoded PEM certificate, as gateways forward it.
+fn decode_forwarded(value: &[u8]) -> Option<CertificateDer<'static>> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode(value).collect();
+    CertificateDer::from_pem_slice(&decoded).ok()
+}
