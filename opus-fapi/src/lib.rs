@@ -30,6 +30,28 @@
 //! | FAPI-BR §2.2–2.3 certificate identities, §4.4 subject DN | [`cert`], [`cert::dn`] |
 //! | FAPI-BR §2.1 TLS, RFC 8705 §2 mTLS client authentication | [`mtls`] |
 //!
+//! ## Quick start
+//!
+//! ```
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use opus_core::keys::{KeyCustody, KeyPurpose};
+//! use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
+//! use opus_fapi::jose::jws::{self, JwsPolicy};
+//!
+//! let custody = SoftwareKeyCustody::builder()
+//!     .signing_key(SoftwareKey::generate_rsa("sig-1")?)
+//!     .build()?;
+//! let signer = custody.signer(KeyPurpose::MessageSigning).await?;
+//! let token = jws::sign_claims(signer.as_ref(), None, &serde_json::json!({"iss": "org"})).await?;
+//!
+//! // The verifier trusts only the published key set, PS256 only.
+//! let keys = custody.public_jwks().await?;
+//! let verified = jws::verify(&token, &keys, &JwsPolicy::ofb())?;
+//! assert_eq!(verified.claims()?["iss"], "org");
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(demo()).unwrap();
+//! ```
+//!
 //! ## Feature flags
 //!
 //! | feature | what it adds |
