@@ -57,6 +57,27 @@ pub enum EventKind {
     },
 }
 
+/// The outbox topic domain events travel on.
+pub const EVENTS_TOPIC: &str = "events";
+
+impl DomainEvent {
+    /// The outbox message that carries this event (topic [`EVENTS_TOPIC`],
+    /// JSON payload, the event's id as the message id), due at `occurred_at`.
+    ///
+    /// # Errors
+    /// [`crate::InvalidValue`] never in practice (the topic is a valid constant).
+    pub fn outbox_message(&self) -> Result<crate::store::OutboxMessage, crate::InvalidValue> {
+        Ok(crate::store::OutboxMessage {
+            id: self.id,
+            brand: self.brand.clone(),
+            topic: crate::store::Topic::new(EVENTS_TOPIC)?,
+            payload: serde_json::to_vec(self).unwrap_or_default(),
+            created_at: self.occurred_at,
+            available_at: self.occurred_at,
+        })
+    }
+}
+
 /// Failures of an event sink.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

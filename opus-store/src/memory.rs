@@ -10,10 +10,10 @@ use opus_core::id::{BrandId, ClientId, ConsentId, GrantId, Jti, MessageId, Payme
 use opus_core::payment::PaymentStatus;
 use opus_core::seal::{DataKeyStore, StoredDataKey};
 use opus_core::store::{
-    AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStore, CodeRedemption,
-    ConsentFilter, ConsentRecord, ConsentStore, CounterKey, CounterOutcome, CounterStore,
-    GrantStore, IdempotencyBegin, IdempotencyScope, IdempotencyStore, LeaseId, Outbox,
-    OutboxMessage, ParRecord, PaymentRecord, PaymentStore, ReplayGuard, ReplayScope,
+    AuditLog, AuditRecord, AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStore,
+    CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey, CounterOutcome,
+    CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope, IdempotencyStore, LeaseId,
+    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, ReplayGuard, ReplayScope,
     RequestFingerprint, StoreError, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic,
     Window,
 };
@@ -53,6 +53,7 @@ struct State {
     outbox: HashMap<MessageId, OutboxEntry>,
     counters: HashMap<String, u64>,
     data_keys: BTreeMap<String, StoredDataKey>,
+    audit: Vec<AuditRecord>,
 }
 
 struct CodeEntry {
@@ -135,6 +136,17 @@ impl MemoryStore {
                 t.brand,
                 t.scope,
                 t.subject.as_ref().map(|s| s.as_str()).unwrap_or_default()
+            );
+        }
+        for a in &state.audit {
+            let _ = writeln!(
+                out,
+                "audit {} {} {} {} {}",
+                a.brand,
+                a.at,
+                a.action,
+                a.actor.as_str(),
+                a.details.as_str()
             );
         }
         for m in state.outbox.values() {
@@ -930,5 +942,36 @@ impl DataKeyStore for MemoryStore {
         let mut keys: Vec<StoredDataKey> = state.data_keys.values().cloned().collect();
         keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(keys)
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.audit.iter().any(|a| a.id == record.id) {
+            return Err(StoreError::Conflict);
+        }
+        state.audit.push(record.clone());
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        brand: &BrandId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let state = self.lock()?;
+        let mut found: Vec<AuditRecord> = state
+            .audit
+            .iter()
+            .filter(|a| &a.brand == brand && a.at >= from && a.at < to)
+            .cloned()
+            .collect();
+        found.sort_by_key(|a| (a.at, a.id));
+        found.truncate(limit as usize);
+        Ok(found)
     }
 }

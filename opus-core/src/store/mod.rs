@@ -26,6 +26,7 @@
 //! The conformance suite in `opus-testkit` checks each rule against any
 //! backend with one macro call.
 
+mod audit;
 mod clients;
 mod consents;
 mod counters;
@@ -37,6 +38,7 @@ mod replay;
 
 use std::sync::Arc;
 
+pub use audit::{AuditLog, AuditRecord};
 pub use clients::{ClientRecord, ClientStatus, ClientStore};
 pub use consents::{ConsentFilter, ConsentRecord, ConsentStore};
 pub use counters::{CounterKey, CounterOutcome, CounterStore};
@@ -113,6 +115,8 @@ pub struct Storage {
     pub counters: Arc<dyn CounterStore>,
     /// Wrapped data keys for sealing at rest.
     pub data_keys: Arc<dyn DataKeyStore>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -133,7 +137,8 @@ impl Storage {
             + ReplayGuard
             + Outbox
             + CounterStore
-            + DataKeyStore,
+            + DataKeyStore
+            + AuditLog,
     {
         Self {
             consents: backend.clone(),
@@ -144,7 +149,8 @@ impl Storage {
             replay: backend.clone(),
             outbox: backend.clone(),
             counters: backend.clone(),
-            data_keys: backend,
+            data_keys: backend.clone(),
+            audit: backend,
         }
     }
 }

@@ -26,10 +26,10 @@ use opus_core::keys::WrappedKey;
 use opus_core::payment::PaymentStatus;
 use opus_core::seal::{DataKeyKind, SealContext, SealError, Sealer, StoredDataKey};
 use opus_core::store::{
-    AuthorizationCodeRecord, ClientRecord, ClientStatus, CodeRedemption, ConsentFilter,
-    ConsentRecord, CounterKey, CounterOutcome, IdempotencyBegin, IdempotencyScope, OutboxMessage,
-    ParRecord, PaymentRecord, ReplayScope, RequestFingerprint, StoreError, StoredResponse,
-    TokenHash, TokenKind, TokenRecord, Topic, Window,
+    AuditRecord, AuthorizationCodeRecord, ClientRecord, ClientStatus, CodeRedemption,
+    ConsentFilter, ConsentRecord, CounterKey, CounterOutcome, IdempotencyBegin, IdempotencyScope,
+    OutboxMessage, ParRecord, PaymentRecord, ReplayScope, RequestFingerprint, StoreError,
+    StoredResponse, TokenHash, TokenKind, TokenRecord, Topic, Window,
 };
 use opus_core::{
     BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, DataKeyId, Date, Document, GrantId,
@@ -1936,6 +1936,58 @@ pub async fn sealed_consent_round_trips_through_the_backend(storage: Storage) {
     assert_eq!(found.total_records, 1);
 }
 
+// ---------------------------------------------------------------- audit
+
+/// The audit trail is append-only (duplicate ids conflict), scoped by brand,
+/// windowed by time and ordered oldest first.
+pub async fn audit_trail_appends_and_lists_in_order(storage: Storage) {
+    let f = Fixture::new(storage).await;
+    let audit = &f.storage.audit;
+    let entry = |brand: &BrandId, secs: u64, action: &str| AuditRecord {
+        id: MessageId::random(),
+        brand: brand.clone(),
+        at: f.at(secs),
+        action: action.to_owned(),
+        interaction_id: Some(opus_core::InteractionId::random()),
+        actor: f
+            .sealer
+            .seal(&SealContext::new("audit", brand, action), CPF.as_bytes())
+            .unwrap(),
+        details: f
+            .sealer
+            .seal(&SealContext::new("audit", brand, action), b"{}")
+            .unwrap(),
+    };
+    let late = entry(&f.brand, 30, "consent.revoked");
+    let early = entry(&f.brand, 10, "consent.created");
+    let middle = entry(&f.brand, 20, "consent.authorised");
+    let foreign = entry(&f.other_brand, 15, "consent.created");
+    for e in [&late, &early, &middle, &foreign] {
+        audit.append_audit(e).await.unwrap();
+    }
+    assert!(is_conflict(&audit.append_audit(&early).await));
+    let all = audit
+        .list_audit(&f.brand, f.now(), f.at(100), 10)
+        .await
+        .unwrap();
+    assert_eq!(all, vec![early.clone(), middle.clone(), late.clone()]);
+    let window = audit
+        .list_audit(&f.brand, f.at(20), f.at(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(window, vec![middle]);
+    let limited = audit
+        .list_audit(&f.brand, f.now(), f.at(100), 1)
+        .await
+        .unwrap();
+    assert_eq!(limited, vec![early]);
+    let other = audit
+        .list_audit(&f.other_brand, f.now(), f.at(100), 10)
+        .await
+        .unwrap();
+    assert_eq!(other, vec![foreign]);
+}
+
 /// Runs every storage contract test against a backend.
 ///
 /// The argument is a factory: an expression callable with no arguments that
@@ -2000,6 +2052,7 @@ macro_rules! __storage_conformance_tests {
             counter_refunds_and_key_independence,
             data_keys_are_insert_if_absent,
             sealed_consent_round_trips_through_the_backend,
+            audit_trail_appends_and_lists_in_order,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
