@@ -6,11 +6,19 @@
 //! ([`opus_core::store`] and [`opus_core::seal::DataKeyStore`]) that pass the
 //! storage conformance suite of `opus-testkit`:
 //!
-//! | backend | type | status |
+//! | backend | type | for |
 //! |---|---|---|
-//! | in memory | [`MemoryStore`] | tests, sandbox, single-process development |
-//! | SQLite (feature `sqlite`, the embedded default) | — | planned |
-//! | PostgreSQL (feature `postgres`, many replicas) | — | planned |
+//! | in memory | [`MemoryStore`] | tests, single-process development |
+//! | SQLite (feature `sqlite`) | `SqliteStore` | the embedded default: one file, no server |
+//! | PostgreSQL (feature `postgres`) | `PostgresStore` | many replicas sharing one database |
+//!
+//! The SQL backends carry their schema as embedded migrations, applied on
+//! connection. Each passes the whole storage conformance suite of
+//! `opus-testkit`, races included; PostgreSQL is also tested with two
+//! instances (separate pools and runtimes) racing on one database.
+//!
+//! [`events`] moves domain events from the outbox to an event sink: in
+//! process, or NATS JetStream (feature `nats`).
 //!
 //! **What it is not for.** No business rules: a backend stores what it is
 //! given and enforces only the atomicity the ports promise
@@ -30,13 +38,18 @@
 //!
 //! ## Feature flags
 //!
-//! None yet.
+//! | feature | what it adds |
+//! |---|---|
+//! | `sqlite` | `SqliteStore` (sqlx, bundled SQLite) |
+//! | `postgres` | `PostgresStore` (sqlx, rustls on aws-lc-rs) |
+//! | `nats` | `events::NatsEventSink` (async-nats, JetStream) |
 //!
 //! ## Security notes
 //!
 //! [`MemoryStore::export_text`] shows exactly what a database would hold;
 //! tests use it to prove no plaintext document reaches the backend.
 
+pub mod events;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

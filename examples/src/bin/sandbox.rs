@@ -17,7 +17,7 @@ use opus_core::{
     ApiError, AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf,
     Document, Envelope, OrganisationId, Storage, Theme,
 };
-use opus_store::MemoryStore;
+use opus_store::{MemoryStore, SqliteStore};
 use opus_testkit::{ManualClock, OfbSubject, TestKeyCustody, TestPki};
 use url::Url;
 
@@ -74,13 +74,21 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     let brand = &brands[0];
 
+    let in_memory = std::env::args().any(|a| a == "--memory");
+    let db_path = std::env::temp_dir().join(format!("opus-sandbox-{}.db", std::process::id()));
     step(
         3,
         STEPS,
         "Embedded store with sealing at rest (data keys wrapped by key custody)",
     );
-    let backend = Arc::new(MemoryStore::new());
-    let storage = Storage::from_backend(backend.clone());
+    let memory = Arc::new(MemoryStore::new());
+    let storage = if in_memory {
+        println!("  store: in memory (--memory)");
+        Storage::from_backend(memory.clone())
+    } else {
+        println!("  store: SQLite file {}", db_path.display());
+        Storage::from_backend(Arc::new(SqliteStore::open(&db_path).await?))
+    };
     let clock = Arc::new(ManualClock::new());
     let sealer = Sealer::open_or_create(
         Arc::new(TestKeyCustody::new("sandbox-bank")),
@@ -118,11 +126,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .consents
         .insert_consent(&consent.seal(&sealer)?, &[])
         .await?;
-    let raw = backend.export_text()?;
+    let stored_bytes = if in_memory {
+        memory.export_text()?.into_bytes()
+    } else {
+        let mut bytes = std::fs::read(&db_path).unwrap_or_default();
+        bytes.extend(std::fs::read(format!("{}-wal", db_path.display())).unwrap_or_default());
+        bytes
+    };
+    let plaintext = stored_bytes
+        .windows(customer.as_str().len())
+        .any(|w| w == customer.as_str().as_bytes());
     println!(
-        "  what the database holds: {} characters, plaintext CPF present: {}",
-        raw.len(),
-        raw.contains(customer.as_str())
+        "  what the store holds: {} bytes; plaintext CPF in it: {plaintext}",
+        stored_bytes.len()
     );
     let mut by_customer = ConsentFilter::brand(brand.id().clone());
     by_customer.subject = Some(sealer.blind_index(&Document::Cpf(customer))?);
@@ -197,6 +213,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
         String::from_utf8_lossy(error.body())
     );
 
+    if !in_memory {
+        let _ = std::fs::remove_file(&db_path);
+        let _ = std::fs::remove_file(format!("{}-wal", db_path.display()));
+        let _ = std::fs::remove_file(format!("{}-shm", db_path.display()));
+    }
+    if !in_memory {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+        }
+    }
     println!("\nDone. Run the tests with: cargo test --workspace --all-features");
     Ok(())
 }
