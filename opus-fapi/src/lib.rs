@@ -15,6 +15,10 @@
 //! * [`mtls`]: rustls server and client configurations, an accept loop for
 //!   tower services that exposes the verified client certificate, and a
 //!   trusted-gateway mode.
+//! * [`server`]: the FAPI-BR v2 authorization server (per-brand discovery
+//!   and JWKS, `private_key_jwt`, PAR with signed request objects, the
+//!   `client_credentials` grant with certificate-bound tokens) and the
+//!   resource guard in front of protected APIs.
 //!
 //! **What it is not for.** Business rules of consents and payments, storage,
 //! HTTP routing: those live in the domain crates.
@@ -29,6 +33,8 @@
 //! | RFC 7519 §4.1 claims | [`jose::claims`] |
 //! | FAPI-BR §2.2–2.3 certificate identities, §4.4 subject DN | [`cert`], [`cert::dn`] |
 //! | FAPI-BR §2.1 TLS, RFC 8705 §2 mTLS client authentication | [`mtls`] |
+//! | FAPI-BR §3.1–3.4, §3.8, RFC 9126, RFC 9101, RFC 7523 | [`server`] |
+//! | FAPI-BR §5.1–5.2, §3.10 resource access | [`server::guard`] |
 //!
 //! ## Quick start
 //!
@@ -68,6 +74,8 @@
 //! * No RSA private-key operation goes through the `rsa` crate.
 
 pub mod cert;
+pub mod client;
 pub mod custody;
 pub mod jose;
 pub mod mtls;
+pub mod server;

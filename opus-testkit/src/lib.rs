@@ -17,6 +17,8 @@
 //!   jurisdictionCountryName), transport, signing and server certificates.
 //! * [`TestKeyCustody`]: a real (aws-lc-rs) key custody with keys generated
 //!   in process.
+//! * [`MockDirectory`]: an in-memory participants directory (organisations,
+//!   keystores, trust anchors) behind the `Directory` port.
 //!
 //! **What it is not for.** Production. Nothing here is hardened for it, and
 //! library crates depend on it only as a dev-dependency.
@@ -46,7 +48,9 @@ pub mod pki;
 
 mod clock;
 mod custody;
+mod directory;
 
 pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
+pub use directory::MockDirectory;
 pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

@@ -1,0 +1,1948 @@
+//! The authorization server and the resource guard against the FAPI-BR
+//! checklist (`fapi-br.md` §11): each test names the items it covers.
+//! Everything runs in process over the storage ports, with a manual clock,
+//! a mock directory and test-PKI certificates.
+// Tests fail by panicking; these lints are for library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use opus_core::consent::{ConsentStatus, DataConsent, Permission};
+use opus_core::directory::Directory;
+use opus_core::keys::{JwkSet, JwsAlg, JwsSigner, KeyCustody, KeyError, KeyPurpose};
+use opus_core::seal::{SealContext, Sealer};
+use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
+use opus_core::{
+    AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, GrantId, KeyId,
+    Storage,
+};
+use opus_fapi::client::{client_assertion, pkce_pair};
+use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
+use opus_fapi::jose::jwk::certificate_thumbprint;
+use opus_fapi::jose::jws;
+use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
+use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
+use opus_fapi::server::{
+    AuthorizationRequest, AuthorizationServer, ClientAuthMethod, ClientMetadata,
+    DirectoryClientKeys, ServerBrand, ServerConfigError,
+};
+use opus_store::MemoryStore;
+use opus_testkit::{
+    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, TestKeyCustody, TestPki,
+};
+use rustls::pki_types::CertificateDer;
+use serde_json::{Value, json};
+use tower::{Layer, ServiceExt};
+use url::Url;
+
+const REDIRECT: &str = "https://tpp.example/callback";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A participant: its transport certificate and its software-statement keys.
+struct Party {
+    client_id: ClientId,
+    subject: OfbSubject,
+    cert: IssuedCertificate,
+    signer: Arc<dyn JwsSigner>,
+}
+
+struct Fixture {
+    server: AuthorizationServer,
+    storage: Storage,
+    sealer: Arc<Sealer>,
+    clock: Arc<ManualClock>,
+    directory: Arc<MockDirectory>,
+    pki: TestPki,
+    brands: Vec<Brand>,
+    tpp: Party,
+    other: Party,
+}
+
+fn brand(id: &str) -> Brand {
+    Brand::builder(BrandId::new(id).unwrap())
+        .display_name(id)
+        .organisation_id(opus_core::OrganisationId::random())
+        .authorisation_server_id(AuthorisationServerId::random())
+        .issuer(Url::parse(&format!("https://127.0.0.1/{id}")).unwrap())
+        .api_base_url(Url::parse(&format!("https://127.0.0.1/{id}/api")).unwrap())
+        .mtls_base_url(Url::parse("https://127.0.0.1:8443/").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let clock = Arc::new(ManualClock::new());
+        let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        let sealer = Arc::new(
+            Sealer::open_or_create(
+                Arc::new(TestKeyCustody::new("bank")),
+                storage.data_keys.clone(),
+                clock.clone(),
+            )
+            .await
+            .unwrap(),
+        );
+        let pki = TestPki::generate("Directory").unwrap();
+        let directory = Arc::new(MockDirectory::new());
+        let brands = vec![brand("banco-azul"), brand("banco-verde")];
+        let mut builder = AuthorizationServer::builder()
+            .storage(storage.clone())
+            .sealer(sealer.clone())
+            .clock(clock.clone())
+            .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())));
+        for (i, b) in brands.iter().enumerate() {
+            let keys = SoftwareKeyCustody::builder()
+                .signing_key(SoftwareKey::generate_rsa(&format!("as-sig-{i}")).unwrap())
+                .encryption_key(SoftwareKey::generate_rsa(&format!("as-enc-{i}")).unwrap())
+                .build()
+                .unwrap();
+            builder = builder.brand(ServerBrand {
+                brand: b.clone(),
+                keys: Arc::new(keys),
+            });
+        }
+        let server = builder.build().unwrap();
+        let mut fixture = Self {
+            server,
+            storage,
+            sealer,
+            clock,
+            directory,
+            pki,
+            brands,
+            tpp: dummy_party(),
+            other: dummy_party(),
+        };
+        fixture.tpp = fixture
+            .party("tpp-client", "tpp.example", "11222333000181")
+            .await;
+        fixture.other = fixture
+            .party("other-client", "other.example", "11444777000161")
+            .await;
+        fixture
+    }
+
+    /// A participant whose client is registered with the first brand.
+    async fn party(&self, client_id: &str, host: &str, cnpj: &str) -> Party {
+        let subject = OfbSubject::example(host, Cnpj::parse(cnpj).unwrap());
+        let cert = self.pki.transport_certificate(&subject).unwrap();
+        let custody = SoftwareKeyCustody::builder()
+            .signing_key(SoftwareKey::generate_rsa(&format!("{client_id}-sig")).unwrap())
+            .build()
+            .unwrap();
+        self.directory.set_software_statement_jwks(
+            subject.organisation_id,
+            subject.software_statement_id,
+            custody.public_jwks().await.unwrap(),
+        );
+        let signer = custody.signer(KeyPurpose::ClientSigning).await.unwrap();
+        let party = Party {
+            client_id: ClientId::new(client_id).unwrap(),
+            subject,
+            cert,
+            signer,
+        };
+        self.register(&self.brands[0], &party, ClientAuthMethod::PrivateKeyJwt)
+            .await;
+        party
+    }
+
+    async fn register(&self, brand: &Brand, party: &Party, method: ClientAuthMethod) {
+        let metadata = ClientMetadata {
+            redirect_uris: vec![Url::parse(REDIRECT).unwrap()],
+            token_endpoint_auth_method: method,
+            tls_client_auth_subject_dn: None,
+            jwks_uri: None,
+            scope: "openid consents resources accounts payments".to_owned(),
+            client_name: Some("TPP".to_owned()),
+            logo_uri: None,
+            webhook_uris: vec![],
+        };
+        let now = self.clock.now();
+        self.storage
+            .clients
+            .insert_client(&ClientRecord {
+                brand: brand.id().clone(),
+                client_id: party.client_id.clone(),
+                organisation_id: party.subject.organisation_id,
+                software_statement_id: party.subject.software_statement_id,
+                status: ClientStatus::Active,
+                version: 0,
+                created_at: now,
+                updated_at: now,
+                registration_access_token: None,
+                metadata: serde_json::to_string(&metadata).unwrap(),
+            })
+            .await
+            .unwrap();
+    }
+
+    fn issuer(&self, brand: usize) -> String {
+        self.brands[brand]
+            .issuer()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    fn mtls(&self, brand: usize, endpoint: &str) -> String {
+        format!(
+            "https://127.0.0.1:8443/{}/{endpoint}",
+            self.brands[brand].id()
+        )
+    }
+
+    /// A data consent of `owner`, in `status`.
+    async fn consent(&self, brand: usize, owner: &ClientId, status: ConsentStatus) -> ConsentId {
+        let id = ConsentId::new(format!("urn:bancoazul:{}", uuid::Uuid::new_v4())).unwrap();
+        let now = self.clock.now();
+        let consent = DataConsent {
+            brand: self.brands[brand].id().clone(),
+            id: id.clone(),
+            client_id: owner.clone(),
+            status,
+            version: 0,
+            permissions: vec![Permission::AccountsRead, Permission::ResourcesRead],
+            logged_user: Cpf::parse("529.982.247-25").unwrap(),
+            business_entity: None,
+            creation_date_time: now,
+            status_update_date_time: now,
+            expiration_date_time: Some(now.saturating_add(Duration::from_secs(90 * 86_400))),
+            rejection: None,
+        };
+        self.storage
+            .consents
+            .insert_consent(&consent.seal(&self.sealer).unwrap(), &[])
+            .await
+            .unwrap();
+        id
+    }
+
+    async fn assertion(&self, party: &Party, audience: &str) -> String {
+        client_assertion(
+            party.signer.as_ref(),
+            &party.client_id,
+            audience,
+            self.clock.now(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The claims of a valid request object for `consent`.
+    fn request_claims(&self, party: &Party, consent: &ConsentId) -> serde_json::Map<String, Value> {
+        let now = self.clock.now().unix_seconds();
+        let (_, challenge) = pkce_pair().unwrap();
+        let value = json!({
+            "iss": party.client_id.as_str(),
+            "aud": self.issuer(0),
+            "client_id": party.client_id.as_str(),
+            "response_type": "code id_token",
+            "redirect_uri": REDIRECT,
+            "scope": format!("openid accounts consent:{consent}"),
+            "state": "st-1",
+            "nonce": "n-0S6_WzA2Mj",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "claims": {"id_token": {"acr": {"essential": true, "values": ["urn:brasil:openbanking:loa2"]}}},
+        });
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable_map(),
+        }
+    }
+
+    async fn sign(
+        &self,
+        signer: &dyn JwsSigner,
+        claims: &serde_json::Map<String, Value>,
+    ) -> String {
+        jws::sign_claims(signer, Some("oauth-authz-req+jwt"), claims)
+            .await
+            .unwrap()
+    }
+
+    /// A complete PAR form for `party` with `request`.
+    async fn par_form(&self, party: &Party, request: &str) -> Vec<(String, String)> {
+        vec![
+            ("client_id".into(), party.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            (
+                "client_assertion".into(),
+                self.assertion(party, &self.issuer(0)).await,
+            ),
+            ("request".into(), request.into()),
+        ]
+    }
+
+    /// POSTs a form to `path` presenting `cert` (or none).
+    async fn post(
+        &self,
+        path: &str,
+        cert: Option<&IssuedCertificate>,
+        form: &[(String, String)],
+    ) -> (StatusCode, Value) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let response = self.call(request, cert).await;
+        let status = response.status();
+        (status, json_body(response).await)
+    }
+
+    async fn call(
+        &self,
+        mut request: Request<Full<Bytes>>,
+        cert: Option<&IssuedCertificate>,
+    ) -> Response<Full<Bytes>> {
+        request.extensions_mut().insert(connection(cert));
+        let service = ClientCertificateLayer::tls_only().layer(self.server.clone());
+        service.oneshot(request).await.unwrap()
+    }
+
+    /// PAR for `party` with `claims` signed by its key.
+    async fn par(
+        &self,
+        party: &Party,
+        claims: &serde_json::Map<String, Value>,
+    ) -> (StatusCode, Value) {
+        let request = self.sign(party.signer.as_ref(), claims).await;
+        let form = self.par_form(party, &request).await;
+        self.post("/banco-azul/par", Some(&party.cert), &form).await
+    }
+
+    async fn client_credentials(&self, party: &Party, scope: Option<&str>) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("client_id".into(), party.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            (
+                "client_assertion".into(),
+                self.assertion(party, &self.mtls(0, "token")).await,
+            ),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope".into(), scope.into()));
+        }
+        self.post("/banco-azul/token", Some(&party.cert), &form)
+            .await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value, http::HeaderMap) {
+        let request = Request::builder()
+            .uri(path)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = self.call(request, None).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, json_body(response).await, headers)
+    }
+}
+
+fn unreachable_map() -> serde_json::Map<String, Value> {
+    panic!("json! of an object is an object")
+}
+
+fn dummy_party() -> Party {
+    #[derive(Debug)]
+    struct Never;
+    #[async_trait]
+    impl JwsSigner for Never {
+        fn alg(&self) -> JwsAlg {
+            JwsAlg::PS256
+        }
+        fn kid(&self) -> &KeyId {
+            panic!("placeholder party")
+        }
+        async fn sign(&self, _: &[u8]) -> Result<Vec<u8>, KeyError> {
+            panic!("placeholder party")
+        }
+    }
+    let pki = TestPki::generate("Placeholder").unwrap();
+    let subject = OfbSubject::example(
+        "placeholder.example",
+        Cnpj::parse("11222333000181").unwrap(),
+    );
+    let cert = pki.transport_certificate(&subject).unwrap();
+    Party {
+        client_id: ClientId::new("placeholder").unwrap(),
+        subject,
+        cert,
+        signer: Arc::new(Never),
+    }
+}
+
+fn connection(cert: Option<&IssuedCertificate>) -> ConnectionInfo {
+    ConnectionInfo {
+        remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+        tls_client_chain: cert.map(|c| {
+            Arc::new(
+                c.chain_der
+                    .iter()
+                    .cloned()
+                    .map(CertificateDer::from)
+                    .collect(),
+            )
+        }),
+    }
+}
+
+async fn json_body<B>(response: Response<B>) -> Value
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    }
+}
+
+/// Asserts an OAuth error response (RFC 6749 §5.2).
+#[track_caller]
+fn assert_oauth_error(result: &(StatusCode, Value), status: StatusCode, error: &str) {
+    assert_eq!(result.0, status, "body: {}", result.1);
+    assert_eq!(result.1["error"], error, "body: {}", result.1);
+}
+
+/// An RS256 signer over a raw aws-lc-rs key, published under its own kid, so
+/// a refusal can only come from the algorithm policy.
+#[derive(Debug)]
+struct Rs256 {
+    kid: KeyId,
+    pair: aws_lc_rs::rsa::KeyPair,
+}
+
+impl Rs256 {
+    fn generate(kid: &str) -> Self {
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        Self {
+            kid: KeyId::new(kid).unwrap(),
+            pair,
+        }
+    }
+
+    fn jwk(&self) -> Value {
+        use aws_lc_rs::signature::KeyPair as _;
+        let public = self.pair.public_key();
+        json!({
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid.as_str(),
+            "n": b64(public.modulus().big_endian_without_leading_zero()),
+            "e": b64(public.exponent().big_endian_without_leading_zero()),
+        })
+    }
+}
+
+#[async_trait]
+impl JwsSigner for Rs256 {
+    fn alg(&self) -> JwsAlg {
+        JwsAlg::RS256
+    }
+    fn kid(&self) -> &KeyId {
+        &self.kid
+    }
+    async fn sign(&self, input: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                input,
+                &mut signature,
+            )
+            .map_err(|_| KeyError::Other("sign".into()))?;
+        Ok(signature)
+    }
+}
+
+/// Adds `extra` keys to `party`'s published software-statement keystore.
+async fn publish_extra_keys(f: &Fixture, party: &Party, extra: Vec<Value>) {
+    let current = f
+        .directory
+        .software_statement_jwks(
+            &party.subject.organisation_id,
+            &party.subject.software_statement_id,
+        )
+        .await
+        .unwrap();
+    let mut keys = serde_json::to_value(current).unwrap()["keys"]
+        .as_array()
+        .cloned()
+        .unwrap();
+    keys.extend(extra);
+    let set: JwkSet = serde_json::from_value(json!({ "keys": keys })).unwrap();
+    f.directory.set_software_statement_jwks(
+        party.subject.organisation_id,
+        party.subject.software_statement_id,
+        set,
+    );
+}
+
+// ---------------------------------------------------------------- discovery
+
+#[tokio::test]
+async fn checklist_01_to_07_discovery_document() {
+    let f = Fixture::new().await;
+    let (status, doc, headers) = f.get("/banco-azul/.well-known/openid-configuration").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    // 1
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["private_key_jwt"])
+    );
+    // 2
+    assert_eq!(doc["require_pushed_authorization_requests"], json!(true));
+    assert_eq!(
+        doc["pushed_authorization_request_endpoint"],
+        json!(f.mtls(0, "par"))
+    );
+    // 3
+    assert_eq!(doc["response_types_supported"], json!(["code id_token"]));
+    assert!(
+        !doc["response_modes_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap().contains("jwt"))
+    );
+    // 4
+    assert!(
+        doc["acr_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("urn:brasil:openbanking:loa2"))
+    );
+    // 5
+    for member in [
+        "id_token_signing_alg_values_supported",
+        "request_object_signing_alg_values_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+    ] {
+        assert_eq!(doc[member], json!(["PS256"]), "{member}");
+    }
+    // 6
+    assert_eq!(
+        doc["tls_client_certificate_bound_access_tokens"],
+        json!(true)
+    );
+    assert_eq!(doc["claims_parameter_supported"], json!(true));
+    assert!(
+        doc["subject_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("public"))
+    );
+    assert!(doc["userinfo_endpoint"].is_string());
+    // 7
+    let scopes = doc["scopes_supported"].as_array().unwrap();
+    for scope in ["openid", "consents", "resources", "payments"] {
+        assert!(scopes.contains(&json!(scope)), "{scope}");
+    }
+    // The issuer is exact, the front channel is on the issuer host and the
+    // rest on the mTLS host.
+    assert_eq!(doc["issuer"], json!(f.issuer(0)));
+    assert_eq!(
+        doc["authorization_endpoint"],
+        json!(format!("{}/authorize", f.issuer(0)))
+    );
+    assert_eq!(doc["token_endpoint"], json!(f.mtls(0, "token")));
+    assert_eq!(
+        doc["mtls_endpoint_aliases"]["token_endpoint"],
+        json!(f.mtls(0, "token"))
+    );
+    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+}
+
+#[tokio::test]
+async fn checklist_08_each_brand_has_its_issuer_and_keys() {
+    let f = Fixture::new().await;
+    let (_, azul, _) = f.get("/banco-azul/.well-known/openid-configuration").await;
+    let (_, verde, _) = f.get("/banco-verde/.well-known/openid-configuration").await;
+    assert_eq!(azul["issuer"], json!(f.issuer(0)));
+    assert_eq!(verde["issuer"], json!(f.issuer(1)));
+    assert_ne!(azul["issuer"], verde["issuer"]);
+
+    let (status, azul_keys, headers) = f.get("/banco-azul/jwks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age")
+    );
+    let (_, verde_keys, _) = f.get("/banco-verde/jwks").await;
+    let kids = |set: &Value| -> Vec<String> {
+        set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Signing keys only: the ID-token decryption keys are not published here.
+    assert_eq!(kids(&azul_keys), vec!["as-sig-0"]);
+    assert_eq!(kids(&verde_keys), vec!["as-sig-1"]);
+    for key in azul_keys["keys"].as_array().unwrap() {
+        assert!(
+            key.get("d").is_none() && key.get("p").is_none(),
+            "a private member was published"
+        );
+    }
+
+    assert_eq!(
+        f.get("/banco-roxo/.well-known/openid-configuration")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.get("/banco-azul/nothing-here").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn builder_refuses_configurations_outside_the_profile() {
+    let f = Fixture::new().await;
+    let base = || {
+        AuthorizationServer::builder()
+            .storage(f.storage.clone())
+            .sealer(f.sealer.clone())
+            .clock(f.clock.clone())
+            .client_keys(Arc::new(DirectoryClientKeys::new(f.directory.clone())))
+    };
+    let keys: Arc<dyn KeyCustody> = Arc::new(TestKeyCustody::new("as"));
+    let server_brand = |b: &Brand| ServerBrand {
+        brand: b.clone(),
+        keys: keys.clone(),
+    };
+    assert_eq!(base().build().unwrap_err(), ServerConfigError::NoBrand);
+    let too_short = base()
+        .brand(server_brand(&f.brands[0]))
+        .access_token_ttl(Duration::from_secs(299))
+        .build();
+    assert!(matches!(too_short, Err(ServerConfigError::Lifetime(_))));
+    let too_long = base()
+        .brand(server_brand(&f.brands[0]))
+        .access_token_ttl(Duration::from_secs(901))
+        .build();
+    assert!(matches!(too_long, Err(ServerConfigError::Lifetime(_))));
+    let par_short = base()
+        .brand(server_brand(&f.brands[0]))
+        .par_ttl(Duration::from_secs(59))
+        .build();
+    assert!(matches!(par_short, Err(ServerConfigError::Lifetime(_))));
+    let twice = base()
+        .brand(server_brand(&f.brands[0]))
+        .brand(server_brand(&f.brands[0]))
+        .build();
+    assert!(matches!(twice, Err(ServerConfigError::DuplicateIssuer(_))));
+    let no_store = AuthorizationServer::builder()
+        .brand(server_brand(&f.brands[0]))
+        .build();
+    assert!(matches!(no_store, Err(ServerConfigError::Missing(_))));
+    assert!(
+        base()
+            .brand(server_brand(&f.brands[0]))
+            .access_token_ttl(Duration::from_secs(900))
+            .build()
+            .is_ok()
+    );
+}
+
+// ---------------------------------------------------------- PAR: transport
+
+#[tokio::test]
+async fn par_endpoint_protocol_errors() {
+    let f = Fixture::new().await;
+    // 405 for anything but POST.
+    let get = Request::builder()
+        .uri("/banco-azul/par")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    assert_eq!(
+        f.call(get, Some(&f.tpp.cert)).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    // A JSON body is not a form.
+    let json_body = Request::builder()
+        .method(Method::POST)
+        .uri("/banco-azul/par")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = f.call(json_body, Some(&f.tpp.cert)).await;
+    assert_oauth_error(
+        &(response.status(), json_body_of(response).await),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    // 413 past the body limit.
+    let big = Request::builder()
+        .method(Method::POST)
+        .uri("/banco-azul/par")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(vec![b'a'; 65 * 1024])))
+        .unwrap();
+    assert_eq!(
+        f.call(big, Some(&f.tpp.cert)).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // A repeated parameter is malformed.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    let mut form = f.par_form(&f.tpp, &request).await;
+    form.push(("request".into(), request.clone()));
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+async fn json_body_of(response: Response<Full<Bytes>>) -> Value {
+    json_body(response).await
+}
+
+#[tokio::test]
+async fn checklist_09_par_without_client_certificate_is_invalid_client() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    let form = f.par_form(&f.tpp, &request).await;
+    let result = f.post("/banco-azul/par", None, &form).await;
+    assert_oauth_error(&result, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn checklist_10_par_with_other_client_authentication_methods_is_invalid_client() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    // tls_client_auth: the certificate alone, no assertion.
+    let form = vec![
+        ("client_id".to_owned(), f.tpp.client_id.to_string()),
+        ("request".to_owned(), request.clone()),
+    ];
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // client_secret_post.
+    let mut secret = form.clone();
+    secret.push(("client_secret".into(), "s3cr3t".into()));
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &secret).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // client_secret_basic.
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    let basic = Request::builder()
+        .method(Method::POST)
+        .uri("/banco-azul/par")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::AUTHORIZATION, "Basic dHBwLWNsaWVudDpzM2NyM3Q=")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = f.call(basic, Some(&f.tpp.cert)).await;
+    assert_oauth_error(
+        &(response.status(), json_body_of(response).await),
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // A client_assertion_type other than jwt-bearer.
+    let mut wrong_type = f.par_form(&f.tpp, &request).await;
+    wrong_type[1].1 = "urn:ietf:params:oauth:client-assertion-type:saml2-bearer".into();
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &wrong_type)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+}
+
+#[tokio::test]
+async fn checklist_11_valid_par_is_201_with_a_single_use_request_uri() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let claims = f.request_claims(&f.tpp, &consent);
+    let (status, body) = f.par(&f.tpp, &claims).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let request_uri = body["request_uri"].as_str().unwrap();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    let expires_in = body["expires_in"].as_u64().unwrap();
+    assert!((60..=600).contains(&expires_in));
+
+    // What was stored is the validated request, sealed, bound to the client.
+    let brand = f.brands[0].id();
+    let other = f
+        .storage
+        .grants
+        .take_par(brand, request_uri, &f.other.client_id, f.clock.now())
+        .await
+        .unwrap();
+    assert!(other.is_none(), "another client took the request_uri");
+    let record = f
+        .storage
+        .grants
+        .take_par(brand, request_uri, &f.tpp.client_id, f.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.expires_at,
+        f.clock
+            .now()
+            .saturating_add(Duration::from_secs(expires_in))
+    );
+    let stored: AuthorizationRequest = f
+        .sealer
+        .open_json(
+            &SealContext::new("par", brand, request_uri),
+            &record.request,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.consent_id, consent);
+    assert_eq!(stored.client_id, f.tpp.client_id);
+    assert_eq!(stored.redirect_uri.as_str(), REDIRECT);
+    assert_eq!(stored.nonce, "n-0S6_WzA2Mj");
+    assert_eq!(stored.state.as_deref(), Some("st-1"));
+    assert_eq!(
+        stored.code_challenge,
+        claims["code_challenge"].as_str().unwrap()
+    );
+    assert!(
+        f.storage
+            .grants
+            .take_par(brand, request_uri, &f.tpp.client_id, f.clock.now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The assertion may name the PAR endpoint (either host) instead of the issuer.
+    for audience in [
+        format!("{}/par", f.issuer(0)),
+        f.mtls(0, "par"),
+        f.mtls(0, "token"),
+    ] {
+        let mut claims = f.request_claims(&f.tpp, &consent);
+        claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        let request = f.sign(f.tpp.signer.as_ref(), &claims).await;
+        let mut form = f.par_form(&f.tpp, &request).await;
+        form[2].1 = f.assertion(&f.tpp, &audience).await;
+        let (status, body) = f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await;
+        assert_eq!(status, StatusCode::CREATED, "aud {audience}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn checklist_12_replayed_client_assertion_is_invalid_client() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    let form = f.par_form(&f.tpp, &request).await;
+    assert_eq!(
+        f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await.0,
+        StatusCode::CREATED
+    );
+    // Same assertion, fresh request object.
+    let mut again = form.clone();
+    again[3].1 = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &again).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+}
+
+#[tokio::test]
+async fn checklist_12_concurrent_replays_of_one_assertion_succeed_once() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let assertion = f.assertion(&f.tpp, &f.issuer(0)).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let f = f.clone();
+        let consent = consent.clone();
+        let assertion = assertion.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = f
+                .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+                .await;
+            let mut form = f.par_form(&f.tpp, &request).await;
+            form[2].1 = assertion;
+            f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await.0
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNAUTHORIZED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+#[tokio::test]
+async fn checklist_13_client_assertion_faults_are_invalid_client() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let rs256 = Rs256::generate("tpp-rs256");
+    publish_extra_keys(&f, &f.tpp, vec![rs256.jwk()]).await;
+    let now = f.clock.now();
+    let id = f.tpp.client_id.as_str();
+    let claims = |aud: &str, iss: &str, sub: &str, exp: i64| {
+        json!({"iss": iss, "sub": sub, "aud": aud, "jti": uuid::Uuid::new_v4().to_string(),
+               "iat": now.unix_seconds(), "exp": exp})
+    };
+    let valid_exp = now.unix_seconds() + 60;
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "RS256",
+            jws::sign_claims(&rs256, None, &claims(&f.issuer(0), id, id, valid_exp))
+                .await
+                .unwrap(),
+        ),
+        (
+            "other org's key",
+            jws::sign_claims(
+                f.other.signer.as_ref(),
+                None,
+                &claims(&f.issuer(0), id, id, valid_exp),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "wrong aud",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &claims("https://127.0.0.1/banco-verde", id, id, valid_exp),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "iss not the client",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &claims(&f.issuer(0), "other-client", id, valid_exp),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "sub not the client",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &claims(&f.issuer(0), id, "other-client", valid_exp),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "expired",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &claims(&f.issuer(0), id, id, now.unix_seconds() - 60),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "lives 10 minutes",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &claims(&f.issuer(0), id, id, now.unix_seconds() + 600),
+            )
+            .await
+            .unwrap(),
+        ),
+        (
+            "no jti",
+            jws::sign_claims(
+                f.tpp.signer.as_ref(),
+                None,
+                &json!({"iss": id, "sub": id, "aud": f.issuer(0), "exp": valid_exp}),
+            )
+            .await
+            .unwrap(),
+        ),
+        ("not a JWS", "e30.e30.".to_owned()),
+    ];
+    for (case, assertion) in cases {
+        let request = f
+            .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+            .await;
+        let mut form = f.par_form(&f.tpp, &request).await;
+        form[2].1 = assertion;
+        let result = f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await;
+        assert_eq!(result.0, StatusCode::UNAUTHORIZED, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], "invalid_client", "{case}");
+    }
+}
+
+#[tokio::test]
+async fn client_certificate_must_belong_to_the_clients_organisation() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    let form = f.par_form(&f.tpp, &request).await;
+    let result = f.post("/banco-azul/par", Some(&f.other.cert), &form).await;
+    assert_oauth_error(&result, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn clients_of_one_brand_are_unknown_to_another() {
+    let f = Fixture::new().await;
+    let form = vec![
+        ("grant_type".to_owned(), "client_credentials".to_owned()),
+        ("client_id".into(), f.tpp.client_id.to_string()),
+        ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+        (
+            "client_assertion".into(),
+            f.assertion(&f.tpp, &f.mtls(1, "token")).await,
+        ),
+    ];
+    let result = f.post("/banco-verde/token", Some(&f.tpp.cert), &form).await;
+    assert_oauth_error(&result, StatusCode::UNAUTHORIZED, "invalid_client");
+    // Once registered there too, the same client works on both.
+    f.register(&f.brands[1], &f.tpp, ClientAuthMethod::PrivateKeyJwt)
+        .await;
+    let mut form = form;
+    form[3].1 = f.assertion(&f.tpp, &f.mtls(1, "token")).await;
+    assert_eq!(
+        f.post("/banco-verde/token", Some(&f.tpp.cert), &form)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+// ----------------------------------------------------- PAR: request object
+
+#[tokio::test]
+async fn checklist_14_and_15_request_uri_or_no_request_object_is_invalid_request() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let request = f
+        .sign(f.tpp.signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+        .await;
+    let mut with_uri = f.par_form(&f.tpp, &request).await;
+    with_uri.push((
+        "request_uri".into(),
+        "urn:ietf:params:oauth:request_uri:abc".into(),
+    ));
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &with_uri)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+
+    let mut plain = f.par_form(&f.tpp, &request).await;
+    plain.pop();
+    for (k, v) in f.request_claims(&f.tpp, &consent) {
+        if let Value::String(s) = v {
+            plain.push((k, s));
+        }
+    }
+    assert_oauth_error(
+        &f.post("/banco-azul/par", Some(&f.tpp.cert), &plain).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn checklist_16_and_17_request_object_signature_faults() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let rs256 = Rs256::generate("tpp-rs256");
+    let ec = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::generate_ec("tpp-es256").unwrap())
+        .build()
+        .unwrap();
+    let mut extra = vec![rs256.jwk()];
+    extra.extend(
+        serde_json::to_value(ec.public_jwks().await.unwrap()).unwrap()["keys"]
+            .as_array()
+            .cloned()
+            .unwrap(),
+    );
+    publish_extra_keys(&f, &f.tpp, extra).await;
+    let unpublished = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::generate_rsa("tpp-sig-new").unwrap())
+        .build()
+        .unwrap();
+
+    let claims = f.request_claims(&f.tpp, &consent);
+    let none = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"oauth-authz-req+jwt"}"#),
+        b64(serde_json::to_vec(&claims).unwrap())
+    );
+    let valid = f.sign(f.tpp.signer.as_ref(), &claims).await;
+    let mut parts: Vec<&str> = valid.split('.').collect();
+    let tampered_sig = {
+        let mut sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap();
+        sig[0] ^= 1;
+        b64(sig)
+    };
+    parts[2] = &tampered_sig;
+    let tampered = parts.join(".");
+    let cases = vec![
+        ("none", none),
+        ("RS256", f.sign(&rs256, &claims).await),
+        (
+            "ES256",
+            f.sign(
+                ec.signer(KeyPurpose::ClientSigning).await.unwrap().as_ref(),
+                &claims,
+            )
+            .await,
+        ),
+        (
+            "17: key not in the client's keystore",
+            f.sign(
+                unpublished
+                    .signer(KeyPurpose::ClientSigning)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                &claims,
+            )
+            .await,
+        ),
+        (
+            "17: another participant's key",
+            f.sign(f.other.signer.as_ref(), &claims).await,
+        ),
+        ("bad signature", tampered),
+    ];
+    for (case, request) in cases {
+        let form = f.par_form(&f.tpp, &request).await;
+        let result = f.post("/banco-azul/par", Some(&f.tpp.cert), &form).await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], "invalid_request_object", "{case}");
+    }
+}
+
+/// A change to a request object's claims.
+type Edit = Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>;
+
+/// Signs `claims` after `edit`, pushes it, and returns the outcome.
+async fn par_with(
+    f: &Fixture,
+    consent: &ConsentId,
+    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> (StatusCode, Value) {
+    let mut claims = f.request_claims(&f.tpp, consent);
+    edit(&mut claims);
+    f.par(&f.tpp, &claims).await
+}
+
+#[tokio::test]
+async fn checklist_18_to_21_request_object_claims_are_invalid_request_object() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let now = f.clock.now().unix_seconds();
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "18: aud is another brand",
+            Box::new(|c| {
+                c.insert("aud".into(), json!("https://127.0.0.1/banco-verde"));
+            }),
+        ),
+        (
+            "18: aud is the token endpoint",
+            Box::new(|c| {
+                c.insert(
+                    "aud".into(),
+                    json!("https://127.0.0.1:8443/banco-azul/token"),
+                );
+            }),
+        ),
+        (
+            "19: no exp",
+            Box::new(|c| {
+                c.remove("exp");
+            }),
+        ),
+        (
+            "19: exp - nbf = 61 min",
+            Box::new(move |c| {
+                c.insert("exp".into(), json!(now + 3660 - 60));
+                c.insert("nbf".into(), json!(now - 60));
+            }),
+        ),
+        (
+            "19: expired",
+            Box::new(move |c| {
+                c.insert("exp".into(), json!(now - 30));
+                c.insert("nbf".into(), json!(now - 300));
+            }),
+        ),
+        (
+            "20: no nbf",
+            Box::new(|c| {
+                c.remove("nbf");
+            }),
+        ),
+        (
+            "20: nbf 61 min ago",
+            Box::new(move |c| {
+                c.insert("nbf".into(), json!(now - 3660));
+                c.insert("exp".into(), json!(now + 60));
+            }),
+        ),
+        (
+            "20: nbf in the future",
+            Box::new(move |c| {
+                c.insert("nbf".into(), json!(now + 120));
+                c.insert("exp".into(), json!(now + 600));
+            }),
+        ),
+        (
+            "21: client_id of another client",
+            Box::new(|c| {
+                c.insert("client_id".into(), json!("other-client"));
+            }),
+        ),
+        (
+            "21: no client_id",
+            Box::new(|c| {
+                c.remove("client_id");
+            }),
+        ),
+        (
+            "iss not the client",
+            Box::new(|c| {
+                c.insert("iss".into(), json!("other-client"));
+            }),
+        ),
+        (
+            "nested request_uri",
+            Box::new(|c| {
+                c.insert("request_uri".into(), json!("urn:x"));
+            }),
+        ),
+        (
+            "scope not a string",
+            Box::new(|c| {
+                c.insert("redirect_uri".into(), json!([REDIRECT]));
+            }),
+        ),
+    ];
+    for (case, edit) in cases {
+        let result = par_with(&f, &consent, edit).await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], "invalid_request_object", "{case}");
+    }
+    // Within the limits is fine: exp - nbf = 60 min, nbf 59 min ago.
+    let ok = par_with(&f, &consent, move |c| {
+        c.insert("nbf".into(), json!(now - 3540));
+        c.insert("exp".into(), json!(now + 60));
+    })
+    .await;
+    assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
+}
+
+#[tokio::test]
+async fn replayed_request_object_is_refused() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let claims = f.request_claims(&f.tpp, &consent);
+    assert_eq!(f.par(&f.tpp, &claims).await.0, StatusCode::CREATED);
+    assert_oauth_error(
+        &f.par(&f.tpp, &claims).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request_object",
+    );
+}
+
+#[tokio::test]
+async fn checklist_22_to_26_authorization_parameters_are_invalid_request() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "22: no code_challenge",
+            Box::new(|c| {
+                c.remove("code_challenge");
+            }),
+        ),
+        (
+            "22: plain",
+            Box::new(|c| {
+                c.insert("code_challenge_method".into(), json!("plain"));
+            }),
+        ),
+        (
+            "22: no method",
+            Box::new(|c| {
+                c.remove("code_challenge_method");
+            }),
+        ),
+        (
+            "22: short challenge",
+            Box::new(|c| {
+                c.insert("code_challenge".into(), json!("abc"));
+            }),
+        ),
+        (
+            "23: response_mode=jwt",
+            Box::new(|c| {
+                c.insert("response_mode".into(), json!("jwt"));
+            }),
+        ),
+        (
+            "23: response_mode=query",
+            Box::new(|c| {
+                c.insert("response_mode".into(), json!("query"));
+            }),
+        ),
+        (
+            "24: unregistered redirect_uri",
+            Box::new(|c| {
+                c.insert(
+                    "redirect_uri".into(),
+                    json!("https://evil.example/callback"),
+                );
+            }),
+        ),
+        (
+            "24: http redirect_uri",
+            Box::new(|c| {
+                c.insert("redirect_uri".into(), json!("http://tpp.example/callback"));
+            }),
+        ),
+        (
+            "24: no redirect_uri",
+            Box::new(|c| {
+                c.remove("redirect_uri");
+            }),
+        ),
+        (
+            "25: no nonce",
+            Box::new(|c| {
+                c.remove("nonce");
+            }),
+        ),
+        (
+            "25: empty nonce",
+            Box::new(|c| {
+                c.insert("nonce".into(), json!(""));
+            }),
+        ),
+        (
+            "26: id_token_hint",
+            Box::new(|c| {
+                c.insert("id_token_hint".into(), json!("eyJ.eyJ.sig"));
+            }),
+        ),
+        (
+            "no openid",
+            Box::new(move |c| {
+                c.insert(
+                    "scope".into(),
+                    json!(format!("accounts consent:{}", "urn:x:y")),
+                );
+            }),
+        ),
+    ];
+    for (case, edit) in cases {
+        let result = par_with(&f, &consent, edit).await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert!(
+            result.1["error"] == "invalid_request"
+                || (case.starts_with("no openid") && result.1["error"] == "invalid_scope"),
+            "{case}: {}",
+            result.1
+        );
+    }
+    let code = par_with(&f, &consent, |c| {
+        c.insert("response_type".into(), json!("code"));
+    })
+    .await;
+    assert_oauth_error(&code, StatusCode::BAD_REQUEST, "unsupported_response_type");
+}
+
+#[tokio::test]
+async fn checklist_27_and_28_consent_scope_rules() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let second = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    // 27
+    let none = par_with(&f, &consent, |c| {
+        c.insert("scope".into(), json!("openid accounts"));
+    })
+    .await;
+    assert_oauth_error(&none, StatusCode::BAD_REQUEST, "invalid_scope");
+    let two = par_with(&f, &consent, |c| {
+        c.insert(
+            "scope".into(),
+            json!(format!(
+                "openid accounts consent:{consent} consent:{second}"
+            )),
+        );
+    })
+    .await;
+    assert_oauth_error(&two, StatusCode::BAD_REQUEST, "invalid_scope");
+    let not_allowed = par_with(&f, &consent, |c| {
+        c.insert(
+            "scope".into(),
+            json!(format!("openid loans consent:{consent}")),
+        );
+    })
+    .await;
+    assert_oauth_error(&not_allowed, StatusCode::BAD_REQUEST, "invalid_scope");
+    // 28: another client's, an authorised, a rejected, an unknown consent.
+    let others = f
+        .consent(0, &f.other.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let authorised = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::Authorised)
+        .await;
+    let rejected = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::Rejected)
+        .await;
+    let other_brand = f
+        .consent(1, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let unknown = ConsentId::new("urn:bancoazul:unknown").unwrap();
+    for id in [others, authorised, rejected, other_brand, unknown] {
+        let result = par_with(&f, &consent, |c| {
+            c.insert(
+                "scope".into(),
+                json!(format!("openid accounts consent:{id}")),
+            );
+        })
+        .await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{id}: {}", result.1);
+        assert!(result.1["error"] == "invalid_request" || result.1["error"] == "invalid_scope");
+    }
+    // The consent itself is untouched by a push.
+    let record = f
+        .storage
+        .consents
+        .get_consent(f.brands[0].id(), &consent)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, ConsentStatus::AwaitingAuthorisation);
+}
+
+// ------------------------------------------------------------------- token
+
+#[tokio::test]
+async fn checklist_43_client_credentials_token_is_bound_and_lives_300_to_900_seconds() {
+    let f = Fixture::new().await;
+    let (status, body) = f.client_credentials(&f.tpp, Some("consents")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    let expires_in = body["expires_in"].as_u64().unwrap();
+    assert!((300..=900).contains(&expires_in));
+    assert_eq!(body["scope"], "consents");
+    assert!(body.get("refresh_token").is_none());
+    let token = body["access_token"].as_str().unwrap();
+    // 45: bound to the certificate used at the token endpoint; only a hash is stored.
+    let record = f
+        .storage
+        .grants
+        .get_token(f.brands[0].id(), &TokenHash::of(token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.certificate_thumbprint.as_deref(),
+        Some(certificate_thumbprint(&f.tpp.cert.der).as_str())
+    );
+    assert_eq!(record.client_id, f.tpp.client_id);
+    assert!(record.consent_id.is_none());
+
+    // Without a scope: every non-dynamic scope of the client.
+    let (status, body) = f.client_credentials(&f.tpp, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["scope"], "consents resources accounts payments");
+}
+
+#[tokio::test]
+async fn token_endpoint_refusals() {
+    let f = Fixture::new().await;
+    for scope in ["openid", "consent:urn:x:y", "loans", "consents loans"] {
+        assert_oauth_error(
+            &f.client_credentials(&f.tpp, Some(scope)).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+        );
+    }
+    let base = |grant: &str| vec![("grant_type".to_owned(), grant.to_owned())];
+    let mut password = base("password");
+    password.push(("client_id".into(), f.tpp.client_id.to_string()));
+    password.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
+    password.push((
+        "client_assertion".into(),
+        f.assertion(&f.tpp, &f.mtls(0, "token")).await,
+    ));
+    assert_oauth_error(
+        &f.post("/banco-azul/token", Some(&f.tpp.cert), &password)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+    );
+    let mut no_grant = password.clone();
+    no_grant.remove(0);
+    assert_oauth_error(
+        &f.post("/banco-azul/token", Some(&f.tpp.cert), &no_grant)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    // The client is authenticated before anything is issued.
+    let unauthenticated = base("client_credentials");
+    assert_oauth_error(
+        &f.post("/banco-azul/token", Some(&f.tpp.cert), &unauthenticated)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // An inactive client is unknown.
+    let mut record = f
+        .storage
+        .clients
+        .get_client(f.brands[0].id(), &f.tpp.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let version = record.version;
+    record.status = ClientStatus::Inactive;
+    f.storage
+        .clients
+        .update_client(&record, version)
+        .await
+        .unwrap();
+    assert_oauth_error(
+        &f.client_credentials(&f.tpp, Some("consents")).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+}
+
+// ------------------------------------------------------------ resource guard
+
+/// A resource behind the guard that answers with the verified access.
+async fn guarded(
+    layer: ResourceGuardLayer,
+    request: Request<Full<Bytes>>,
+    cert: Option<&IssuedCertificate>,
+) -> (StatusCode, Value, http::HeaderMap) {
+    let resource = tower::service_fn(|request: Request<Full<Bytes>>| async move {
+        let access = request
+            .extensions()
+            .get::<VerifiedAccess>()
+            .cloned()
+            .unwrap();
+        let body = json!({
+            "client": access.client_id.as_str(),
+            "consent": access.consent_id.map(|c| c.to_string()),
+            "scopes": access.scopes,
+            "ip": access.customer_ip_address,
+        });
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body.to_string()))))
+    });
+    let service = ClientCertificateLayer::tls_only().layer(layer.layer(resource));
+    let mut request = request;
+    request.extensions_mut().insert(connection(cert));
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, json_body(response).await, headers)
+}
+
+fn api_request(token: Option<&str>, interaction_id: Option<&str>) -> http::request::Builder {
+    let mut builder = Request::builder().uri("/open-banking/accounts/v2/accounts");
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(id) = interaction_id {
+        builder = builder.header("x-fapi-interaction-id", id);
+    }
+    builder
+}
+
+/// A consent-bound access token for `party`, as the code grant will issue.
+async fn consent_token(f: &Fixture, party: &Party, consent: &ConsentId, scope: &str) -> String {
+    let token = format!("at-{}", uuid::Uuid::new_v4());
+    let now = f.clock.now();
+    f.storage
+        .grants
+        .put_token(&TokenRecord {
+            brand: f.brands[0].id().clone(),
+            token: TokenHash::of(&token),
+            kind: TokenKind::Access,
+            grant_id: GrantId::random(),
+            client_id: party.client_id.clone(),
+            consent_id: Some(consent.clone()),
+            scope: scope.to_owned(),
+            certificate_thumbprint: Some(certificate_thumbprint(&party.cert.der)),
+            issued_at: now,
+            expires_at: Some(now.saturating_add(Duration::from_secs(600))),
+            revoked_at: None,
+            subject: None,
+        })
+        .await
+        .unwrap();
+    token
+}
+
+fn guard(f: &Fixture) -> ResourceGuardLayer {
+    ResourceGuardLayer::new(f.brands[0].id().clone(), f.storage.clone(), f.clock.clone())
+}
+
+const INTERACTION: &str = "0c7c3a8e-7a2b-4bbd-9b6f-5c1f3b8a9d10";
+
+#[tokio::test]
+async fn checklist_80_to_82_tokens_are_bound_to_the_client_certificate() {
+    let f = Fixture::new().await;
+    let (_, body) = f.client_credentials(&f.tpp, Some("consents")).await;
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let layer = guard(&f).require_scope("consents");
+    let ok = guarded(
+        layer.clone(),
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    assert_eq!(ok.1["client"], "tpp-client");
+    // 80
+    let no_cert = guarded(
+        layer.clone(),
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(no_cert.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(no_cert.1["errors"][0]["code"], "UNAUTHORIZED");
+    // 81
+    let other_cert = guarded(
+        layer.clone(),
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.other.cert),
+    )
+    .await;
+    assert_eq!(other_cert.0, StatusCode::UNAUTHORIZED);
+    // 82
+    let query = Request::builder()
+        .uri(format!(
+            "/open-banking/accounts/v2/accounts?access_token={token}"
+        ))
+        .header("x-fapi-interaction-id", INTERACTION)
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(layer.clone(), query, Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Unknown token, other scheme.
+    assert_eq!(
+        guarded(
+            layer.clone(),
+            api_request(Some("nope"), Some(INTERACTION))
+                .body(Full::default())
+                .unwrap(),
+            Some(&f.tpp.cert)
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let basic = Request::builder()
+        .uri("/x")
+        .header(header::AUTHORIZATION, format!("Basic {token}"))
+        .header("x-fapi-interaction-id", INTERACTION)
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(layer.clone(), basic, Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Another brand's guard does not know the token.
+    let verde =
+        ResourceGuardLayer::new(f.brands[1].id().clone(), f.storage.clone(), f.clock.clone());
+    assert_eq!(
+        guarded(
+            verde,
+            api_request(Some(&token), Some(INTERACTION))
+                .body(Full::default())
+                .unwrap(),
+            Some(&f.tpp.cert)
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Expired after its lifetime, by the clock.
+    f.clock
+        .advance(Duration::from_secs(body["expires_in"].as_u64().unwrap()));
+    assert_eq!(
+        guarded(
+            layer,
+            api_request(Some(&token), Some(INTERACTION))
+                .body(Full::default())
+                .unwrap(),
+            Some(&f.tpp.cert)
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn checklist_83_to_86_interaction_id_and_customer_headers() {
+    let f = Fixture::new().await;
+    let (_, body) = f.client_credentials(&f.tpp, Some("consents")).await;
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let layer = guard(&f);
+    // 83
+    let missing = guarded(
+        layer.clone(),
+        api_request(Some(&token), None)
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(missing.0, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.1["errors"][0]["code"], "PARAMETRO_INVALIDO");
+    let generated = missing.2["x-fapi-interaction-id"].to_str().unwrap();
+    assert_eq!(
+        uuid::Uuid::parse_str(generated).unwrap().get_version_num(),
+        4
+    );
+    // 84
+    let bad = guarded(
+        layer.clone(),
+        api_request(Some(&token), Some("abc"))
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(bad.0, StatusCode::BAD_REQUEST);
+    let generated = bad.2["x-fapi-interaction-id"].to_str().unwrap();
+    assert_ne!(generated, "abc");
+    assert!(uuid::Uuid::parse_str(generated).is_ok());
+    // 85, also on refusals.
+    let ok = guarded(
+        layer.clone(),
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(ok.2["x-fapi-interaction-id"], INTERACTION);
+    let refused = guarded(
+        layer.clone(),
+        api_request(None, Some(INTERACTION))
+            .body(Full::default())
+            .unwrap(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(refused.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.2["x-fapi-interaction-id"], INTERACTION);
+    // 86
+    let ipv6 = api_request(Some(&token), Some(INTERACTION))
+        .header("x-fapi-customer-ip-address", "2001:db8::8a2e:370:7334")
+        .body(Full::default())
+        .unwrap();
+    let result = guarded(layer, ipv6, Some(&f.tpp.cert)).await;
+    assert_eq!(result.0, StatusCode::OK);
+    assert_eq!(result.1["ip"], "2001:db8::8a2e:370:7334");
+}
+
+#[tokio::test]
+async fn checklist_87_consent_status_and_scope_are_enforced() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::Authorised)
+        .await;
+    let token = consent_token(&f, &f.tpp, &consent, "openid accounts").await;
+    let layer = guard(&f)
+        .require_scope("accounts")
+        .require_authorised_consent();
+    let request = || {
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap()
+    };
+    let ok = guarded(layer.clone(), request(), Some(&f.tpp.cert)).await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    assert_eq!(ok.1["consent"], json!(consent.to_string()));
+    // Wrong scope: 403.
+    let loans = guarded(
+        guard(&f).require_scope("loans"),
+        request(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(loans.0, StatusCode::FORBIDDEN);
+    assert_eq!(loans.1["errors"][0]["code"], "FORBIDDEN");
+    // Revoked: refused at once.
+    let mut record = f
+        .storage
+        .consents
+        .get_consent(f.brands[0].id(), &consent)
+        .await
+        .unwrap()
+        .unwrap();
+    let version = record.version;
+    record.status = ConsentStatus::Rejected;
+    f.storage
+        .consents
+        .update_consent(&record, version, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        guarded(layer.clone(), request(), Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A revoked token is refused even for scope-only resources.
+    let revoked = consent_token(&f, &f.tpp, &consent, "openid accounts").await;
+    f.storage
+        .grants
+        .revoke_token(f.brands[0].id(), &TokenHash::of(&revoked), f.clock.now())
+        .await
+        .unwrap();
+    let request = api_request(Some(&revoked), Some(INTERACTION))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(guard(&f), request, Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn checklist_88_payment_scope_tokens_ignore_consent_status_unless_asked() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::Consumed)
+        .await;
+    let token = consent_token(&f, &f.tpp, &consent, "openid payments").await;
+    let request = || {
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap()
+    };
+    let payments = guarded(
+        guard(&f).require_scope("payments"),
+        request(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(payments.0, StatusCode::OK);
+    let strict = guarded(
+        guard(&f)
+            .require_scope("payments")
+            .require_authorised_consent(),
+        request(),
+        Some(&f.tpp.cert),
+    )
+    .await;
+    assert_eq!(strict.0, StatusCode::UNAUTHORIZED);
+}
