@@ -5,6 +5,7 @@
 // Tests fail by panicking; these lints are for library code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,8 +16,11 @@ use base64::Engine;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use opus_core::consent::{ConsentStatus, DataConsent, Permission};
+use opus_core::consent::{ConsentStatus, DataConsent, DataRejectionCode, Permission, RejectedBy};
 use opus_core::directory::Directory;
+use opus_core::interaction::{
+    Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
+};
 use opus_core::keys::{JwkSet, JwsAlg, JwsSigner, KeyCustody, KeyError, KeyPurpose};
 use opus_core::seal::{SealContext, Sealer};
 use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
@@ -24,19 +28,21 @@ use opus_core::{
     AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, GrantId, KeyId,
     Storage,
 };
-use opus_fapi::client::{client_assertion, pkce_pair};
+use opus_fapi::client::{client_assertion, pkce_challenge};
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
+use opus_fapi::jose::jwe::{self, JwePolicy};
 use opus_fapi::jose::jwk::certificate_thumbprint;
-use opus_fapi::jose::jws;
+use opus_fapi::jose::jws::{self, JwsPolicy};
 use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
 use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
 use opus_fapi::server::{
     AuthorizationRequest, AuthorizationServer, ClientAuthMethod, ClientMetadata,
-    DirectoryClientKeys, ServerBrand, ServerConfigError,
+    DirectoryClientKeys, InteractionError, ServerBrand, ServerConfigError,
 };
 use opus_store::MemoryStore;
 use opus_testkit::{
-    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, TestKeyCustody, TestPki,
+    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, RecordingAuthenticator,
+    TestKeyCustody, TestPki,
 };
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
@@ -44,6 +50,9 @@ use tower::{Layer, ServiceExt};
 use url::Url;
 
 const REDIRECT: &str = "https://tpp.example/callback";
+const LOGIN: &str = "https://127.0.0.1/bank/login";
+/// The PKCE verifier of every request object (RFC 7636 Appendix B).
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A participant: its transport certificate and its software-statement keys.
@@ -52,6 +61,8 @@ struct Party {
     subject: OfbSubject,
     cert: IssuedCertificate,
     signer: Arc<dyn JwsSigner>,
+    /// The client's keys (signing and ID-token decryption).
+    custody: Option<Arc<SoftwareKeyCustody>>,
 }
 
 struct Fixture {
@@ -64,6 +75,7 @@ struct Fixture {
     brands: Vec<Brand>,
     tpp: Party,
     other: Party,
+    authenticator: Arc<RecordingAuthenticator>,
 }
 
 fn brand(id: &str) -> Brand {
@@ -98,7 +110,9 @@ impl Fixture {
         let pki = TestPki::generate("Directory").unwrap();
         let directory = Arc::new(MockDirectory::new());
         let brands = vec![brand("banco-azul"), brand("banco-verde")];
+        let authenticator = Arc::new(RecordingAuthenticator::new(Url::parse(LOGIN).unwrap()));
         let mut builder = AuthorizationServer::builder()
+            .authenticator(authenticator.clone())
             .storage(storage.clone())
             .sealer(sealer.clone())
             .clock(clock.clone())
@@ -125,6 +139,7 @@ impl Fixture {
             brands,
             tpp: dummy_party(),
             other: dummy_party(),
+            authenticator,
         };
         fixture.tpp = fixture
             .party("tpp-client", "tpp.example", "11222333000181")
@@ -141,6 +156,7 @@ impl Fixture {
         let cert = self.pki.transport_certificate(&subject).unwrap();
         let custody = SoftwareKeyCustody::builder()
             .signing_key(SoftwareKey::generate_rsa(&format!("{client_id}-sig")).unwrap())
+            .encryption_key(SoftwareKey::generate_rsa(&format!("{client_id}-enc")).unwrap())
             .build()
             .unwrap();
         self.directory.set_software_statement_jwks(
@@ -154,6 +170,7 @@ impl Fixture {
             subject,
             cert,
             signer,
+            custody: Some(Arc::new(custody)),
         };
         self.register(&self.brands[0], &party, ClientAuthMethod::PrivateKeyJwt)
             .await;
@@ -246,7 +263,7 @@ impl Fixture {
     /// The claims of a valid request object for `consent`.
     fn request_claims(&self, party: &Party, consent: &ConsentId) -> serde_json::Map<String, Value> {
         let now = self.clock.now().unix_seconds();
-        let (_, challenge) = pkce_pair().unwrap();
+        let challenge = pkce_challenge(VERIFIER);
         let value = json!({
             "iss": party.client_id.as_str(),
             "aud": self.issuer(0),
@@ -393,6 +410,7 @@ fn dummy_party() -> Party {
         subject,
         cert,
         signer: Arc::new(Never),
+        custody: None,
     }
 }
 
@@ -637,6 +655,7 @@ async fn builder_refuses_configurations_outside_the_profile() {
             .sealer(f.sealer.clone())
             .clock(f.clock.clone())
             .client_keys(Arc::new(DirectoryClientKeys::new(f.directory.clone())))
+            .authenticator(f.authenticator.clone())
     };
     let keys: Arc<dyn KeyCustody> = Arc::new(TestKeyCustody::new("as"));
     let server_brand = |b: &Brand| ServerBrand {
@@ -1945,4 +1964,768 @@ async fn checklist_88_payment_scope_tokens_ignore_consent_status_unless_asked() 
     )
     .await;
     assert_eq!(strict.0, StatusCode::UNAUTHORIZED);
+}
+
+// ------------------------------------------- authorization, codes, refresh
+
+const CUSTOMER: &str = "52998224725";
+
+fn approval(f: &Fixture, cpf: &str, business: Option<&str>, acr: Acr) -> InteractionOutcome {
+    InteractionOutcome::Approved(InteractionApproval {
+        subject: Cpf::parse(cpf).unwrap(),
+        business_entity: business.map(|c| Cnpj::parse(c).unwrap()),
+        acr,
+        auth_time: f.clock.now(),
+        resources: vec![],
+    })
+}
+
+impl Fixture {
+    /// `GET /authorize` with `query`; the status and `Location`.
+    async fn authorize(&self, query: &str) -> (StatusCode, Option<String>) {
+        let request = Request::builder()
+            .uri(format!("/banco-azul/authorize?{query}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = self.call(request, None).await;
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), location)
+    }
+
+    fn authorize_query(party: &Party, request_uri: &str) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", party.client_id.as_str())
+            .append_pair("request_uri", request_uri)
+            .finish()
+    }
+
+    /// PAR with `claims`, then the authorization endpoint: the interaction
+    /// the bank's front was asked to run.
+    async fn start_with(&self, claims: &serde_json::Map<String, Value>) -> InteractionRequest {
+        let (status, body) = self.par(&self.tpp, claims).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let query = Self::authorize_query(&self.tpp, body["request_uri"].as_str().unwrap());
+        let (status, location) = self.authorize(&query).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let interaction = self.authenticator.last().unwrap();
+        assert_eq!(
+            location.unwrap(),
+            format!("{LOGIN}?interaction={}", interaction.id)
+        );
+        interaction
+    }
+
+    async fn start(&self, consent: &ConsentId) -> InteractionRequest {
+        self.start_with(&self.request_claims(&self.tpp, consent))
+            .await
+    }
+
+    /// Completes the interaction; the redirect's fragment parameters.
+    async fn finish(
+        &self,
+        interaction: &InteractionRequest,
+        outcome: InteractionOutcome,
+    ) -> BTreeMap<String, String> {
+        let to = self
+            .server
+            .complete_interaction(self.brands[0].id(), &interaction.id, outcome)
+            .await
+            .unwrap();
+        assert!(to.as_str().starts_with(REDIRECT), "{to}");
+        assert!(to.query().is_none());
+        url::form_urlencoded::parse(to.fragment().unwrap().as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    async fn exchange(
+        &self,
+        party: &Party,
+        code: &str,
+        verifier: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".into(), code.into()),
+            ("redirect_uri".into(), REDIRECT.into()),
+            ("client_id".into(), party.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            (
+                "client_assertion".into(),
+                self.assertion(party, &self.mtls(0, "token")).await,
+            ),
+        ];
+        if let Some(verifier) = verifier {
+            form.push(("code_verifier".into(), verifier.into()));
+        }
+        self.post("/banco-azul/token", Some(&party.cert), &form)
+            .await
+    }
+
+    async fn refresh(
+        &self,
+        party: &Party,
+        cert: &IssuedCertificate,
+        token: &str,
+    ) -> (StatusCode, Value) {
+        let form = vec![
+            ("grant_type".to_owned(), "refresh_token".to_owned()),
+            ("refresh_token".into(), token.into()),
+            ("client_id".into(), party.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            (
+                "client_assertion".into(),
+                self.assertion(party, &self.mtls(0, "token")).await,
+            ),
+        ];
+        self.post("/banco-azul/token", Some(cert), &form).await
+    }
+
+    async fn consent_status(&self, id: &ConsentId) -> DataConsent {
+        let record = self
+            .storage
+            .consents
+            .get_consent(self.brands[0].id(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        DataConsent::open(&record, &self.sealer).await.unwrap()
+    }
+
+    async fn as_keys(&self) -> JwkSet {
+        let (_, keys, _) = self.get("/banco-azul/jwks").await;
+        serde_json::from_value(keys).unwrap()
+    }
+
+    /// A code for an authorised consent, through the whole front channel.
+    async fn code_for(&self, consent: &ConsentId) -> String {
+        let interaction = self.start(consent).await;
+        let fragment = self
+            .finish(&interaction, approval(self, CUSTOMER, None, Acr::Loa2))
+            .await;
+        fragment["code"].clone()
+    }
+}
+
+#[tokio::test]
+async fn checklist_36_37_approval_redirects_with_code_state_and_an_encrypted_id_token() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    assert_eq!(interaction.client_id, f.tpp.client_id);
+    assert_eq!(interaction.client_name, "TPP");
+    assert_eq!(interaction.consent_id, consent);
+    assert_eq!(interaction.acr_values, vec![Acr::Loa2]);
+    assert_eq!(
+        f.consent_status(&consent).await.status,
+        ConsentStatus::AwaitingAuthorisation
+    );
+
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa3))
+        .await;
+    assert_eq!(fragment["state"], "st-1");
+    let code = &fragment["code"];
+    let id_token = &fragment["id_token"];
+    // 36: a JWE, RSA-OAEP + A256GCM, to the client's enc key.
+    assert_eq!(id_token.split('.').count(), 5);
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id_token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RSA-OAEP");
+    assert_eq!(header["enc"], "A256GCM");
+    assert_eq!(header["kid"], "tpp-client-enc");
+    // 37: inside, a PS256 JWS of the brand with acr, nonce, c_hash, s_hash.
+    let custody = f.tpp.custody.clone().unwrap();
+    let verified = jwe::decrypt_then_verify(
+        id_token,
+        custody.as_ref(),
+        &JwePolicy::ofb(),
+        &f.as_keys().await,
+        &JwsPolicy::ofb(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(verified.alg(), JwsAlg::PS256);
+    assert_eq!(verified.kid(), "as-sig-0");
+    let claims = verified.claims().unwrap();
+    assert_eq!(claims["iss"], json!(f.issuer(0)));
+    assert_eq!(claims["aud"], "tpp-client");
+    assert_eq!(claims["acr"], "urn:brasil:openbanking:loa3");
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["auth_time"], json!(f.clock.now().unix_seconds()));
+    let half = |v: &str| {
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, v.as_bytes());
+        b64(&d.as_ref()[..16])
+    };
+    assert_eq!(claims["c_hash"], json!(half(code)));
+    assert_eq!(claims["s_hash"], json!(half("st-1")));
+    // `sub` is stable and is not the CPF.
+    let sub = claims["sub"].as_str().unwrap();
+    assert!(!sub.contains(CUSTOMER));
+    assert!(!claims.contains_key("cpf"));
+    // The consent is authorised.
+    assert_eq!(
+        f.consent_status(&consent).await.status,
+        ConsentStatus::Authorised
+    );
+    // An interaction finishes once.
+    let again = f
+        .server
+        .complete_interaction(
+            f.brands[0].id(),
+            &interaction.id,
+            approval(&f, CUSTOMER, None, Acr::Loa2),
+        )
+        .await;
+    assert_eq!(again.unwrap_err(), InteractionError::NotFound);
+}
+
+#[tokio::test]
+async fn checklist_29_to_32_authorization_endpoint_refusals() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let push = || async {
+        let (_, body) = f.par(&f.tpp, &f.request_claims(&f.tpp, &consent)).await;
+        body["request_uri"].as_str().unwrap().to_owned()
+    };
+    // 29: expired.
+    let uri = push().await;
+    f.clock.advance(Duration::from_secs(91));
+    let (status, location) = f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_none(), "no redirect to an unverified URI");
+    // 30: reused.
+    let uri = push().await;
+    assert_eq!(
+        f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, location) = f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_none());
+    // 31: another client's id.
+    let uri = push().await;
+    let (status, location) = f.authorize(&Fixture::authorize_query(&f.other, &uri)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(location.is_none());
+    // Missing parameters, or a request sent by value.
+    assert_eq!(
+        f.authorize("client_id=tpp-client").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        f.authorize("client_id=tpp-client&request=eyJ.eyJ.x")
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    let started = f.authenticator.started().len();
+    assert_eq!(started, 1);
+    // 32: extra parameters are ignored; the scope is the request object's.
+    let uri = push().await;
+    let query = format!(
+        "{}&scope=openid%20payments&redirect_uri=https%3A%2F%2Fevil.example%2F&state=other",
+        Fixture::authorize_query(&f.tpp, &uri)
+    );
+    assert_eq!(f.authorize(&query).await.0, StatusCode::SEE_OTHER);
+    let interaction = f.authenticator.last().unwrap();
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    assert_eq!(fragment["state"], "st-1");
+    let (status, body) = f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["scope"],
+        json!(format!("openid accounts consent:{consent}"))
+    );
+}
+
+/// Item, the consent's CNPJ, the CNPJ chosen at login, the `claims` request.
+type CustomerCase = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<Value>,
+);
+
+#[tokio::test]
+async fn checklist_33_to_35_and_38_the_customer_must_be_the_consents() {
+    let f = Fixture::new().await;
+    let cases: Vec<CustomerCase> = vec![
+        // 33: another CPF.
+        ("33", None, None, None),
+        // 34: acting for a company on a consent without businessEntity.
+        ("34", None, Some("11222333000181"), None),
+        // 35: a company other than the consent's.
+        ("35", Some("11222333000181"), Some("11444777000161"), None),
+        // 38: claims cpf with another value.
+        (
+            "38",
+            None,
+            None,
+            Some(json!({"id_token": {"cpf": {"essential": true, "value": "11144477735"}}})),
+        ),
+    ];
+    for (item, consent_business, chosen_business, claims_request) in cases {
+        let consent = f
+            .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+            .await;
+        if let Some(cnpj) = consent_business {
+            let record = f
+                .storage
+                .consents
+                .get_consent(f.brands[0].id(), &consent)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut open = DataConsent::open(&record, &f.sealer).await.unwrap();
+            open.business_entity = Some(Cnpj::parse(cnpj).unwrap());
+            f.storage
+                .consents
+                .update_consent(&open.seal(&f.sealer).unwrap(), record.version, &[])
+                .await
+                .unwrap();
+        }
+        let mut claims = f.request_claims(&f.tpp, &consent);
+        if let Some(request) = claims_request {
+            claims.insert("claims".into(), request);
+        }
+        let interaction = f.start_with(&claims).await;
+        let cpf = if item == "33" {
+            "11144477735"
+        } else {
+            CUSTOMER
+        };
+        let fragment = f
+            .finish(&interaction, approval(&f, cpf, chosen_business, Acr::Loa2))
+            .await;
+        assert_eq!(
+            fragment.get("error").map(String::as_str),
+            Some("access_denied"),
+            "item {item}"
+        );
+        assert_eq!(fragment["state"], "st-1");
+        assert!(!fragment.contains_key("code"), "item {item}");
+        let after = f.consent_status(&consent).await;
+        assert_eq!(after.status, ConsentStatus::Rejected, "item {item}");
+        assert_eq!(
+            after.rejection.unwrap().reason.code,
+            DataRejectionCode::InternalSecurityReason
+        );
+    }
+}
+
+#[tokio::test]
+async fn denial_rejects_the_consent_and_redirects_with_access_denied() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let outcome = InteractionOutcome::Denied {
+        reason: DenialReason::CustomerRejected,
+    };
+    let fragment = f.finish(&interaction, outcome).await;
+    assert_eq!(fragment["error"], "access_denied");
+    assert_eq!(fragment["state"], "st-1");
+    let after = f.consent_status(&consent).await;
+    assert_eq!(after.status, ConsentStatus::Rejected);
+    let rejection = after.rejection.unwrap();
+    assert_eq!(rejection.rejected_by, RejectedBy::User);
+    assert_eq!(
+        rejection.reason.code,
+        DataRejectionCode::CustomerManuallyRejected
+    );
+
+    // A loa3-only request is not met by a loa2 login.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let mut claims = f.request_claims(&f.tpp, &consent);
+    claims.insert("acr_values".into(), json!("urn:brasil:openbanking:loa3"));
+    claims.remove("claims");
+    let interaction = f.start_with(&claims).await;
+    assert_eq!(interaction.acr_values, vec![Acr::Loa3]);
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    assert_eq!(fragment["error"], "access_denied");
+
+    // An interaction past its lifetime is gone.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    f.clock.advance(Duration::from_secs(601));
+    let late = f
+        .server
+        .complete_interaction(
+            f.brands[0].id(),
+            &interaction.id,
+            approval(&f, CUSTOMER, None, Acr::Loa2),
+        )
+        .await;
+    assert_eq!(late.unwrap_err(), InteractionError::NotFound);
+    // And another brand does not know it.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let elsewhere = f
+        .server
+        .complete_interaction(
+            f.brands[1].id(),
+            &interaction.id,
+            approval(&f, CUSTOMER, None, Acr::Loa2),
+        )
+        .await;
+    assert_eq!(elsewhere.unwrap_err(), InteractionError::NotFound);
+}
+
+#[tokio::test]
+async fn checklist_39_cnpj_claim_is_an_array() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let record = f
+        .storage
+        .consents
+        .get_consent(f.brands[0].id(), &consent)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut open = DataConsent::open(&record, &f.sealer).await.unwrap();
+    open.business_entity = Some(Cnpj::parse("11222333000181").unwrap());
+    f.storage
+        .consents
+        .update_consent(&open.seal(&f.sealer).unwrap(), record.version, &[])
+        .await
+        .unwrap();
+    let mut claims = f.request_claims(&f.tpp, &consent);
+    claims.insert(
+        "claims".into(),
+        json!({"id_token": {"acr": {"essential": true}, "cnpj": {"essential": true}, "cpf": {"essential": true}}}),
+    );
+    let interaction = f.start_with(&claims).await;
+    let fragment = f
+        .finish(
+            &interaction,
+            approval(&f, CUSTOMER, Some("11222333000181"), Acr::Loa2),
+        )
+        .await;
+    let verified = jwe::decrypt_then_verify(
+        &fragment["id_token"],
+        f.tpp.custody.clone().unwrap().as_ref(),
+        &JwePolicy::ofb(),
+        &f.as_keys().await,
+        &JwsPolicy::ofb(),
+    )
+    .await
+    .unwrap();
+    let claims = verified.claims().unwrap();
+    assert_eq!(claims["cnpj"], json!(["11222333000181"]));
+    assert_eq!(claims["cpf"], json!(CUSTOMER));
+}
+
+#[tokio::test]
+async fn checklist_40_to_45_code_exchange() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    // 40: without a verifier, or with a wrong one (each spends its code).
+    let code = f.code_for(&consent).await;
+    assert_oauth_error(
+        &f.exchange(&f.tpp, &code, None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let wrong = "x".repeat(43);
+    assert_oauth_error(
+        &f.exchange(&f.tpp, &code, Some(&wrong)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    // Another client cannot redeem it, and its attempt spends it.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    assert_oauth_error(
+        &f.exchange(&f.other, &code, Some(VERIFIER)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    let (status, body) = f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // 42
+    let expires_in = body["expires_in"].as_u64().unwrap();
+    assert!((300..=900).contains(&expires_in));
+    assert_eq!(body["token_type"], "Bearer");
+    let access = body["access_token"].as_str().unwrap();
+    let refresh = body["refresh_token"].as_str().unwrap();
+    // 44: signed, not encrypted; same iss and sub as the front channel's.
+    let id_token = body["id_token"].as_str().unwrap();
+    assert_eq!(id_token.split('.').count(), 3);
+    let keys = f.as_keys().await;
+    let back = jws::verify(id_token, &keys, &JwsPolicy::ofb())
+        .unwrap()
+        .claims()
+        .unwrap();
+    let front = jwe::decrypt_then_verify(
+        &fragment["id_token"],
+        f.tpp.custody.clone().unwrap().as_ref(),
+        &JwePolicy::ofb(),
+        &keys,
+        &JwsPolicy::ofb(),
+    )
+    .await
+    .unwrap()
+    .claims()
+    .unwrap();
+    assert_eq!(back["iss"], front["iss"]);
+    assert_eq!(back["sub"], front["sub"]);
+    assert_eq!(back["acr"], "urn:brasil:openbanking:loa2");
+    assert!(back.contains_key("at_hash"));
+    // 45: both tokens bound to the certificate used at the token endpoint.
+    let thumbprint = certificate_thumbprint(&f.tpp.cert.der);
+    for token in [access, refresh] {
+        let record = f
+            .storage
+            .grants
+            .get_token(f.brands[0].id(), &TokenHash::of(token))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            record.certificate_thumbprint.as_deref(),
+            Some(thumbprint.as_str())
+        );
+        assert_eq!(record.consent_id.as_ref(), Some(&consent));
+    }
+    // The access token opens the consent's resources.
+    let layer = guard(&f)
+        .require_scope("accounts")
+        .require_authorised_consent();
+    let request = api_request(Some(access), Some(INTERACTION))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(layer.clone(), request, Some(&f.tpp.cert)).await.0,
+        StatusCode::OK
+    );
+
+    // 41: a second use fails and revokes what the first issued.
+    assert_oauth_error(
+        &f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let request = api_request(Some(access), Some(INTERACTION))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(layer, request, Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_oauth_error(
+        &f.refresh(&f.tpp, &f.tpp.cert, refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+
+    // An expired code.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    f.clock.advance(Duration::from_secs(61));
+    assert_oauth_error(
+        &f.exchange(&f.tpp, &code, Some(VERIFIER)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+}
+
+#[tokio::test]
+async fn checklist_46_47_49_50_refresh_tokens_live_with_the_consent() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let (_, body) = f.exchange(&f.tpp, &code, Some(VERIFIER)).await;
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    // 49: the refresh token expires with the consent.
+    let record = f
+        .storage
+        .grants
+        .get_token(f.brands[0].id(), &TokenHash::of(&refresh))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.expires_at,
+        f.consent_status(&consent).await.expiration_date_time
+    );
+    // 46: a new access token, the same refresh token, long after the first
+    // access token expired.
+    f.clock.advance(Duration::from_secs(30 * 86_400));
+    let (status, renewed) = f.refresh(&f.tpp, &f.tpp.cert, &refresh).await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    assert_eq!(renewed["refresh_token"], json!(refresh));
+    assert_ne!(renewed["access_token"], body["access_token"]);
+    let expires_in = renewed["expires_in"].as_u64().unwrap();
+    assert!((300..=900).contains(&expires_in));
+    // 50: a certificate of another organisation.
+    assert_oauth_error(
+        &f.refresh(&f.tpp, &f.other.cert, &refresh).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // Another client cannot use it.
+    assert_oauth_error(
+        &f.refresh(&f.other, &f.other.cert, &refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    // 47: once the consent is revoked, refresh fails and the tokens go.
+    let record = f
+        .storage
+        .consents
+        .get_consent(f.brands[0].id(), &consent)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut open = DataConsent::open(&record, &f.sealer).await.unwrap();
+    open.status = ConsentStatus::Revoked;
+    f.storage
+        .consents
+        .update_consent(&open.seal(&f.sealer).unwrap(), record.version, &[])
+        .await
+        .unwrap();
+    assert_oauth_error(
+        &f.refresh(&f.tpp, &f.tpp.cert, &refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let access = renewed["access_token"].as_str().unwrap();
+    let stored = f
+        .storage
+        .grants
+        .get_token(f.brands[0].id(), &TokenHash::of(access))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.revoked_at.is_some());
+
+    // 47: past the consent's expiration, by the clock.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let (_, body) = f.exchange(&f.tpp, &code, Some(VERIFIER)).await;
+    f.clock.advance(Duration::from_secs(90 * 86_400 + 1));
+    let refresh = body["refresh_token"].as_str().unwrap();
+    assert_oauth_error(
+        &f.refresh(&f.tpp, &f.tpp.cert, refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+}
+
+#[tokio::test]
+async fn race_100_concurrent_redemptions_of_one_code_give_one_token_set() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let f = f.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            f.exchange(&f.tpp, &code, Some(VERIFIER)).await
+        }));
+    }
+    let mut issued = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            StatusCode::OK => issued.push(body),
+            StatusCode::BAD_REQUEST => assert_eq!(body["error"], "invalid_grant"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    // One redemption won; the replays revoked what it issued.
+    assert_eq!(issued.len(), 1);
+    let access = issued[0]["access_token"].as_str().unwrap();
+    let record = f
+        .storage
+        .grants
+        .get_token(f.brands[0].id(), &TokenHash::of(access))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn race_concurrent_completions_of_one_interaction_finish_it_once() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let f = f.clone();
+        let id = interaction.id;
+        tasks.push(tokio::spawn(async move {
+            let outcome = if i % 2 == 0 {
+                approval(&f, CUSTOMER, None, Acr::Loa2)
+            } else {
+                InteractionOutcome::Denied {
+                    reason: DenialReason::CustomerRejected,
+                }
+            };
+            f.server
+                .complete_interaction(f.brands[0].id(), &id, outcome)
+                .await
+        }));
+    }
+    let mut finished = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => finished += 1,
+            Err(e) => assert_eq!(e, InteractionError::NotFound),
+        }
+    }
+    assert_eq!(finished, 1);
 }

@@ -49,8 +49,10 @@ pub mod pki;
 mod clock;
 mod custody;
 mod directory;
+mod interaction;
 
 pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;
+pub use interaction::RecordingAuthenticator;
 pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

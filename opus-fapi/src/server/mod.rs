@@ -11,13 +11,19 @@
 //! | `/.well-known/openid-configuration` | OIDC Discovery, FAPI-BR §3.1 |
 //! | `/jwks` | the brand's public signing keys |
 //! | `/par` | RFC 9126 with a PS256 request object (RFC 9101), FAPI-BR §3.3–3.4 |
-//! | `/token` | `client_credentials` with `private_key_jwt`, certificate-bound tokens |
+//! | `/authorize` | `client_id` + `request_uri` only; hands the customer to the bank's front ([`UserAuthenticator`]) |
+//! | `/token` | `authorization_code` (PKCE), `refresh_token` (not rotated, lives with the consent), `client_credentials`; certificate-bound tokens |
+//!
+//! The bank's front reports the customer's decision with
+//! [`AuthorizationServer::complete_interaction`], which answers the redirect
+//! to the client with a signed and encrypted ID token.
 //!
 //! Access tokens are opaque (256 random bits); the store keeps their SHA-256
 //! with scope, consent, client and the `x5t#S256` they are bound to, so a
 //! revoked consent or token is refused at once by every replica.
 //! [`guard`] checks them in front of resource APIs.
 
+mod authorize;
 mod client;
 mod client_auth;
 mod error;
@@ -33,11 +39,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
+use opus_core::interaction::{InteractionOutcome, UserAuthenticator};
 use opus_core::keys::KeyCustody;
 use opus_core::seal::Sealer;
-use opus_core::{Brand, Clock, Storage};
+use opus_core::{Brand, BrandId, Clock, InteractionSessionId, Storage};
 use url::Url;
 
+pub use authorize::InteractionError;
 pub use client::{
     ClientAuthMethod, ClientKeys, ClientMetadata, DirectoryClientKeys, RegisteredClient,
 };
@@ -128,6 +136,8 @@ pub(crate) struct Inner {
     pub(crate) client_keys: Arc<dyn ClientKeys>,
     pub(crate) access_token_ttl: Duration,
     pub(crate) par_ttl: Duration,
+    pub(crate) interaction_ttl: Duration,
+    pub(crate) authenticator: Arc<dyn UserAuthenticator>,
 }
 
 /// The authorization server. Cheap to clone; a `tower::Service` over
@@ -163,6 +173,8 @@ pub struct AuthorizationServerBuilder {
     client_keys: Option<Arc<dyn ClientKeys>>,
     access_token_ttl: Option<Duration>,
     par_ttl: Option<Duration>,
+    interaction_ttl: Option<Duration>,
+    authenticator: Option<Arc<dyn UserAuthenticator>>,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -176,6 +188,36 @@ impl AuthorizationServer {
     /// Starts a configuration.
     pub fn builder() -> AuthorizationServerBuilder {
         AuthorizationServerBuilder::default()
+    }
+}
+
+impl AuthorizationServer {
+    /// Records the outcome of interaction `id` of `brand`, reported by the
+    /// bank's front once the customer has authenticated and decided, and
+    /// returns where to send the customer's browser: the client's redirect
+    /// URI carrying `code`, `state` and the encrypted ID token, or
+    /// `error=access_denied` (the consent is then rejected).
+    ///
+    /// The bank's front calls this in process or through its own internal
+    /// API; it is deliberately not an endpoint of this public service.
+    ///
+    /// # Errors
+    /// [`InteractionError::NotFound`] for an unknown, expired or finished
+    /// interaction (each finishes once); [`InteractionError::Internal`] when a
+    /// backend fails.
+    pub async fn complete_interaction(
+        &self,
+        brand: &BrandId,
+        id: &InteractionSessionId,
+        outcome: InteractionOutcome,
+    ) -> Result<Url, InteractionError> {
+        let endpoints = self
+            .inner
+            .brands
+            .iter()
+            .find(|b| b.server.brand.id() == brand)
+            .ok_or(InteractionError::UnknownBrand)?;
+        authorize::complete(&self.inner, endpoints, id, outcome).await
     }
 }
 
@@ -222,6 +264,19 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// The bank's login and consent front (required).
+    pub fn authenticator(mut self, authenticator: Arc<dyn UserAuthenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// How long the customer has to log in and decide, 60 seconds to one
+    /// hour; default ten minutes.
+    pub fn interaction_ttl(mut self, ttl: Duration) -> Self {
+        self.interaction_ttl = Some(ttl);
+        self
+    }
+
     /// Validates and builds.
     ///
     /// # Errors
@@ -241,6 +296,12 @@ impl AuthorizationServerBuilder {
         if !(60..=600).contains(&par_ttl.as_secs()) {
             return Err(ServerConfigError::Lifetime(
                 "request_uri lives 60 to 600 seconds",
+            ));
+        }
+        let interaction_ttl = self.interaction_ttl.unwrap_or(Duration::from_secs(600));
+        if !(60..=3600).contains(&interaction_ttl.as_secs()) {
+            return Err(ServerConfigError::Lifetime(
+                "interactions last 60 seconds to one hour",
             ));
         }
         let mut brands: Vec<BrandEndpoints> = Vec::new();
@@ -279,6 +340,10 @@ impl AuthorizationServerBuilder {
                     .ok_or(ServerConfigError::Missing("client keys"))?,
                 access_token_ttl,
                 par_ttl,
+                interaction_ttl,
+                authenticator: self
+                    .authenticator
+                    .ok_or(ServerConfigError::Missing("authenticator"))?,
             }),
         })
     }
@@ -418,6 +483,9 @@ impl Inner {
         match (endpoint.as_str(), &method) {
             (".well-known/openid-configuration", &Method::GET) => self.discovery(brand).await,
             ("jwks", &Method::GET) => self.jwks(brand).await,
+            ("authorize", &Method::GET) => {
+                authorize::authorize(&self, brand, request.uri().query()).await
+            }
             ("par" | "token", &Method::POST) => {
                 let (parts, body) = request.into_parts();
                 let bytes = match Limited::new(body, MAX_BODY).collect().await {

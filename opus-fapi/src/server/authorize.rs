@@ -1,0 +1,643 @@
+//! The authorization endpoint and the end of the user interaction
+//! (FAPI-BR §3.5–3.6): a pushed request is taken once, the bank's front
+//! authenticates the customer and records the decision, and the customer
+//! returns to the client with `code`, `state` and an encrypted ID token — or
+//! with `access_denied`.
+//!
+//! Interaction sessions are single-use, expiring, sealed records kept through
+//! the grant store under `urn:opus:interaction:<id>`, so any replica can finish
+//! an interaction another one started.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use http::{HeaderValue, Response, StatusCode, header};
+use opus_core::consent::{
+    ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
+    RejectedBy,
+};
+use opus_core::interaction::{
+    Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
+};
+use opus_core::keys::KeyPurpose;
+use opus_core::seal::SealContext;
+use opus_core::store::{AuthorizationCodeRecord, ParRecord, StoreError, TokenHash};
+use opus_core::{
+    BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+
+use super::client::RegisteredClient;
+use super::error::OAuthError;
+use super::par::AuthorizationRequest;
+use super::{Body, BrandEndpoints, Inner, random_token};
+use crate::jose::jwe::{self, EncryptOptions};
+use crate::jose::{b64_encode, jws};
+
+/// How long an authorization code can be redeemed (RFC 6749 §4.1.2: short,
+/// at most ten minutes).
+pub(crate) const CODE_TTL: Duration = Duration::from_secs(60);
+/// How long a front-channel ID token is valid.
+const ID_TOKEN_TTL: Duration = Duration::from_secs(300);
+const INTERACTION_PREFIX: &str = "urn:opus:interaction:";
+/// The owner recorded on interaction sessions in the grant store.
+const INTERACTION_OWNER: &str = "opus.interaction";
+
+/// What a code stands for, sealed in the grant store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CodeGrant {
+    pub(crate) request: AuthorizationRequest,
+    pub(crate) subject: String,
+    pub(crate) cpf: Cpf,
+    pub(crate) cnpj: Option<Cnpj>,
+    pub(crate) acr: Acr,
+    pub(crate) auth_time: Timestamp,
+}
+
+/// An interaction session, sealed in the grant store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Session {
+    request: AuthorizationRequest,
+}
+
+/// Why an interaction could not be completed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InteractionError {
+    /// No such interaction in the brand: unknown, finished or expired.
+    #[error("no such interaction (unknown, finished or expired)")]
+    NotFound,
+    /// The brand is not served here.
+    #[error("unknown brand")]
+    UnknownBrand,
+    /// A backend (store, keys, directory) failed.
+    #[error("the interaction could not be completed: {0}")]
+    Internal(&'static str),
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response<Body> {
+    let html = format!(
+        "<!doctype html><html lang=\"pt-BR\"><meta charset=\"utf-8\"><title>Erro</title>\
+         <body><h1>Não foi possível continuar</h1><p>{}</p></body></html>",
+        html_escape(message)
+    );
+    let mut response = Response::new(Body::from(html));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn html_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn redirect(to: &Url) -> Response<Body> {
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(value) = HeaderValue::from_str(to.as_str()) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /authorize?client_id=…&request_uri=…`. Anything but a live pushed
+/// request of that client ends on an error page, never a redirect to an
+/// unverified URI; other query parameters are ignored (only the request
+/// object counts).
+pub(crate) async fn authorize(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    query: Option<&str>,
+) -> Response<Body> {
+    let params: BTreeMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let (Some(client_id), Some(request_uri)) = (params.get("client_id"), params.get("request_uri"))
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "A requisição de autorização está incompleta.",
+        );
+    };
+    if !request_uri.starts_with("urn:ietf:params:oauth:request_uri:") {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "A requisição de autorização é inválida.",
+        );
+    }
+    let Ok(client_id) = ClientId::new(client_id.clone()) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "A requisição de autorização é inválida.",
+        );
+    };
+    let brand_id = brand.server.brand.id();
+    let now = inner.clock.now();
+    let taken = match inner
+        .storage
+        .grants
+        .take_par(brand_id, request_uri, &client_id, now)
+        .await
+    {
+        Ok(taken) => taken,
+        Err(e) => {
+            tracing::warn!(error = %e, "grant store unavailable");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Tente novamente mais tarde.",
+            );
+        }
+    };
+    let Some(record) = taken else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "A requisição de autorização expirou ou já foi usada.",
+        );
+    };
+    match start_interaction(inner, brand, &record, now).await {
+        Ok(to) => redirect(&to),
+        Err(e) => {
+            tracing::warn!(error = %e, "interaction not started");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Tente novamente mais tarde.",
+            )
+        }
+    }
+}
+
+async fn start_interaction(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    record: &ParRecord,
+    now: Timestamp,
+) -> Result<Url, InteractionError> {
+    let brand_id = brand.server.brand.id();
+    let request: AuthorizationRequest = inner
+        .sealer
+        .open_json(
+            &SealContext::new("par", brand_id, &record.request_uri),
+            &record.request,
+        )
+        .await
+        .map_err(|_| InteractionError::Internal("pushed request unreadable"))?;
+    let client = load_client(inner, brand_id, &request.client_id).await?;
+    let consent = inner
+        .storage
+        .consents
+        .get_consent(brand_id, &request.consent_id)
+        .await
+        .map_err(|_| InteractionError::Internal("consent store"))?
+        .ok_or(InteractionError::NotFound)?;
+    let id = InteractionSessionId::random();
+    let key = format!("{INTERACTION_PREFIX}{id}");
+    let expires_at = now.saturating_add(inner.interaction_ttl);
+    let sealed = inner
+        .sealer
+        .seal_json(
+            &SealContext::new("interaction", brand_id, &key),
+            &Session {
+                request: request.clone(),
+            },
+        )
+        .map_err(|_| InteractionError::Internal("sealing"))?;
+    inner
+        .storage
+        .grants
+        .put_par(&ParRecord {
+            brand: brand_id.clone(),
+            request_uri: key,
+            client_id: interaction_owner()?,
+            created_at: now,
+            expires_at,
+            request: sealed,
+        })
+        .await
+        .map_err(|_| InteractionError::Internal("grant store"))?;
+    let interaction = InteractionRequest {
+        id,
+        brand: brand_id.clone(),
+        client_id: request.client_id.clone(),
+        client_name: client
+            .metadata
+            .client_name
+            .clone()
+            .unwrap_or_else(|| client.id().to_string()),
+        consent_id: request.consent_id.clone(),
+        consent_kind: consent.kind,
+        acr_values: request.acr_values.clone(),
+        expires_at,
+    };
+    inner
+        .authenticator
+        .start(&interaction)
+        .await
+        .map_err(|_| InteractionError::Internal("the bank's interaction front is unavailable"))
+}
+
+fn interaction_owner() -> Result<ClientId, InteractionError> {
+    ClientId::new(INTERACTION_OWNER).map_err(|_| InteractionError::Internal("interaction owner"))
+}
+
+async fn load_client(
+    inner: &Inner,
+    brand: &BrandId,
+    id: &ClientId,
+) -> Result<RegisteredClient, InteractionError> {
+    inner
+        .storage
+        .clients
+        .get_client(brand, id)
+        .await
+        .map_err(|_| InteractionError::Internal("client store"))?
+        .and_then(RegisteredClient::from_record)
+        .ok_or(InteractionError::NotFound)
+}
+
+/// Finishes interaction `id` of `brand` with `outcome`; returns where to send
+/// the customer's browser (the client's redirect URI with the response in
+/// the fragment). An interaction finishes once: a second call finds nothing.
+pub(crate) async fn complete(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    id: &InteractionSessionId,
+    outcome: InteractionOutcome,
+) -> Result<Url, InteractionError> {
+    let brand_id = brand.server.brand.id();
+    let now = inner.clock.now();
+    let key = format!("{INTERACTION_PREFIX}{id}");
+    let record = inner
+        .storage
+        .grants
+        .take_par(brand_id, &key, &interaction_owner()?, now)
+        .await
+        .map_err(|_| InteractionError::Internal("grant store"))?
+        .ok_or(InteractionError::NotFound)?;
+    let session: Session = inner
+        .sealer
+        .open_json(
+            &SealContext::new("interaction", brand_id, &key),
+            &record.request,
+        )
+        .await
+        .map_err(|_| InteractionError::Internal("interaction unreadable"))?;
+    let request = session.request;
+    let client = load_client(inner, brand_id, &request.client_id).await?;
+    let approval = match outcome {
+        InteractionOutcome::Approved(approval) => approval,
+        InteractionOutcome::Denied { reason } => {
+            reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
+            return Ok(denied(&request));
+        }
+        _ => return Err(InteractionError::Internal("unknown outcome")),
+    };
+    if let Err(reason) = check_claims_request(&request, &approval) {
+        reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
+        return Ok(denied(&request));
+    }
+    // LoA3 satisfies a request for LoA2; LoA2 never satisfies LoA3 alone.
+    let acr_met = request.acr_values.contains(&approval.acr)
+        || (approval.acr == Acr::Loa3 && request.acr_values.contains(&Acr::Loa2));
+    if !acr_met {
+        reject_consent(
+            inner,
+            brand_id,
+            &request.consent_id,
+            DenialReason::AuthenticationFailed,
+            now,
+        )
+        .await?;
+        return Ok(denied(&request));
+    }
+    match authorise_consent(inner, brand_id, &request, &approval, now).await? {
+        Ok(()) => {}
+        Err(reason) => {
+            reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
+            return Ok(denied(&request));
+        }
+    }
+    let subject = subject_of(inner, &approval.subject)?;
+    let grant = CodeGrant {
+        request: request.clone(),
+        subject,
+        cpf: approval.subject.clone(),
+        cnpj: approval.business_entity.clone(),
+        acr: approval.acr,
+        auth_time: approval.auth_time,
+    };
+    let code = random_token().map_err(|_| InteractionError::Internal("random"))?;
+    let grant_id = GrantId::random();
+    let sealed = inner
+        .sealer
+        .seal_json(
+            &SealContext::new("code", brand_id, &grant_id.to_string()),
+            &grant,
+        )
+        .map_err(|_| InteractionError::Internal("sealing"))?;
+    inner
+        .storage
+        .grants
+        .put_code(&AuthorizationCodeRecord {
+            brand: brand_id.clone(),
+            code: TokenHash::of(&code),
+            grant_id,
+            client_id: request.client_id.clone(),
+            consent_id: Some(request.consent_id.clone()),
+            created_at: now,
+            expires_at: now.saturating_add(CODE_TTL),
+            grant: sealed,
+        })
+        .await
+        .map_err(|_| InteractionError::Internal("grant store"))?;
+
+    let mut claims = id_token_claims(brand, &grant, now);
+    claims.insert("c_hash".into(), json!(half_hash(&code)));
+    if let Some(state) = &request.state {
+        claims.insert("s_hash".into(), json!(half_hash(state)));
+    }
+    let id_token = encrypted_id_token(inner, brand, &client, &claims).await?;
+    let mut to = request.redirect_uri.clone();
+    let mut fragment = url::form_urlencoded::Serializer::new(String::new());
+    fragment.append_pair("code", &code);
+    fragment.append_pair("id_token", &id_token);
+    if let Some(state) = &request.state {
+        fragment.append_pair("state", state);
+    }
+    to.set_fragment(Some(&fragment.finish()));
+    Ok(to)
+}
+
+fn denied(request: &AuthorizationRequest) -> Url {
+    let mut to = request.redirect_uri.clone();
+    let mut fragment = url::form_urlencoded::Serializer::new(String::new());
+    fragment.append_pair("error", "access_denied");
+    if let Some(state) = &request.state {
+        fragment.append_pair("state", state);
+    }
+    to.set_fragment(Some(&fragment.finish()));
+    to
+}
+
+/// `sub`: stable for the customer across brands and replicas, and not their
+/// CPF (the blind index keyed by the institution).
+fn subject_of(inner: &Inner, cpf: &Cpf) -> Result<String, InteractionError> {
+    let index = inner
+        .sealer
+        .blind_index(&Document::Cpf(cpf.clone()))
+        .map_err(|_| InteractionError::Internal("blind index"))?;
+    Ok(b64_encode(index.as_bytes()))
+}
+
+/// The `claims` request against who authenticated (FAPI-BR §3.4: `cpf` or
+/// `cnpj` with a `value` must match, or the authentication fails).
+fn check_claims_request(
+    request: &AuthorizationRequest,
+    approval: &InteractionApproval,
+) -> Result<(), DenialReason> {
+    let Some(id_token) = request.claims.as_ref().and_then(|c| c.get("id_token")) else {
+        return Ok(());
+    };
+    if let Some(value) = id_token
+        .get("cpf")
+        .and_then(|c| c.get("value"))
+        .and_then(Value::as_str)
+        && value != approval.subject.as_str()
+    {
+        return Err(DenialReason::WrongCustomer);
+    }
+    if let Some(value) = id_token
+        .get("cnpj")
+        .and_then(|c| c.get("value"))
+        .and_then(Value::as_str)
+        && approval
+            .business_entity
+            .as_ref()
+            .is_none_or(|c| c.as_str() != value)
+    {
+        return Err(DenialReason::WrongCustomer);
+    }
+    Ok(())
+}
+
+/// Claims common to both ID tokens.
+pub(crate) fn id_token_claims(
+    brand: &BrandEndpoints,
+    grant: &CodeGrant,
+    now: Timestamp,
+) -> serde_json::Map<String, Value> {
+    let mut claims = serde_json::Map::new();
+    claims.insert("iss".into(), json!(brand.issuer));
+    claims.insert("sub".into(), json!(grant.subject));
+    claims.insert("aud".into(), json!(grant.request.client_id.as_str()));
+    claims.insert("iat".into(), json!(now.unix_seconds()));
+    claims.insert(
+        "exp".into(),
+        json!(now.saturating_add(ID_TOKEN_TTL).unix_seconds()),
+    );
+    claims.insert("auth_time".into(), json!(grant.auth_time.unix_seconds()));
+    claims.insert("nonce".into(), json!(grant.request.nonce));
+    claims.insert("acr".into(), json!(grant.acr.as_str()));
+    let requested = grant
+        .request
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("id_token"));
+    if requested.is_some_and(|r| r.get("cpf").is_some()) {
+        claims.insert("cpf".into(), json!(grant.cpf.as_str()));
+    }
+    if requested.is_some_and(|r| r.get("cnpj").is_some())
+        && let Some(cnpj) = &grant.cnpj
+    {
+        claims.insert("cnpj".into(), json!([cnpj.as_str()]));
+    }
+    claims
+}
+
+/// The left half of the SHA-256 of `value`, base64url (`c_hash`, `s_hash`, `at_hash`).
+pub(crate) fn half_hash(value: &str) -> String {
+    let d = digest::digest(&digest::SHA256, value.as_bytes());
+    b64_encode(&d.as_ref()[..16])
+}
+
+async fn encrypted_id_token(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    client: &RegisteredClient,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<String, InteractionError> {
+    let keys = inner
+        .client_keys
+        .keys(client)
+        .await
+        .map_err(|_| InteractionError::Internal("client keys unavailable"))?;
+    let recipient = keys
+        .keys
+        .iter()
+        .find(|k| k.kty == "RSA" && k.use_.as_deref() == Some("enc"))
+        .ok_or(InteractionError::Internal("the client has no RSA enc key"))?;
+    let signer = brand
+        .server
+        .keys
+        .signer(KeyPurpose::MessageSigning)
+        .await
+        .map_err(|_| InteractionError::Internal("signing key unavailable"))?;
+    jwe::sign_then_encrypt(signer.as_ref(), claims, recipient, EncryptOptions::ofb())
+        .await
+        .map_err(|_| InteractionError::Internal("ID token encryption"))
+}
+
+/// A signed, unencrypted ID token (the token endpoint's).
+pub(crate) async fn signed_id_token(
+    brand: &BrandEndpoints,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<String, OAuthError> {
+    let signer = brand
+        .server
+        .keys
+        .signer(KeyPurpose::MessageSigning)
+        .await
+        .map_err(|_| OAuthError::server_error())?;
+    jws::sign_claims(signer.as_ref(), Some("JWT"), claims)
+        .await
+        .map_err(|_| OAuthError::server_error())
+}
+
+/// Authorises the consent through the consent store; `Err(reason)` inside
+/// when the customer may not.
+async fn authorise_consent(
+    inner: &Inner,
+    brand: &BrandId,
+    request: &AuthorizationRequest,
+    approval: &InteractionApproval,
+    now: Timestamp,
+) -> Result<Result<(), DenialReason>, InteractionError> {
+    let record = inner
+        .storage
+        .consents
+        .get_consent(brand, &request.consent_id)
+        .await
+        .map_err(|_| InteractionError::Internal("consent store"))?
+        .ok_or(InteractionError::NotFound)?;
+    if record.kind != ConsentKind::Data {
+        return Err(InteractionError::Internal(
+            "only data-sharing consents are authorised here yet",
+        ));
+    }
+    let mut consent = DataConsent::open(&record, &inner.sealer)
+        .await
+        .map_err(|_| InteractionError::Internal("consent unreadable"))?;
+    if consent.status != ConsentStatus::AwaitingAuthorisation
+        || consent.client_id != request.client_id
+    {
+        return Ok(Err(DenialReason::Expired));
+    }
+    if consent.deadline().is_some_and(|d| d <= now) {
+        return Ok(Err(DenialReason::Expired));
+    }
+    if consent.logged_user != approval.subject {
+        return Ok(Err(DenialReason::WrongCustomer));
+    }
+    if consent.business_entity != approval.business_entity {
+        return Ok(Err(DenialReason::WrongCustomer));
+    }
+    consent.status = ConsentStatus::Authorised;
+    consent.status_update_date_time = now;
+    let version = record.version;
+    let sealed = consent
+        .seal(&inner.sealer)
+        .map_err(|_| InteractionError::Internal("sealing"))?;
+    match inner
+        .storage
+        .consents
+        .update_consent(&sealed, version, &[])
+        .await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(StoreError::Conflict) => Ok(Err(DenialReason::Expired)),
+        Err(_) => Err(InteractionError::Internal("consent store")),
+    }
+}
+
+/// Rejects a still-awaiting consent after a denial, with the reason the
+/// consents API reports.
+async fn reject_consent(
+    inner: &Inner,
+    brand: &BrandId,
+    id: &ConsentId,
+    reason: DenialReason,
+    now: Timestamp,
+) -> Result<(), InteractionError> {
+    let Some(record) = inner
+        .storage
+        .consents
+        .get_consent(brand, id)
+        .await
+        .map_err(|_| InteractionError::Internal("consent store"))?
+    else {
+        return Ok(());
+    };
+    if record.kind != ConsentKind::Data || record.status != ConsentStatus::AwaitingAuthorisation {
+        return Ok(());
+    }
+    let mut consent = DataConsent::open(&record, &inner.sealer)
+        .await
+        .map_err(|_| InteractionError::Internal("consent unreadable"))?;
+    let (rejected_by, code) = match reason {
+        DenialReason::CustomerRejected => (
+            RejectedBy::User,
+            DataRejectionCode::CustomerManuallyRejected,
+        ),
+        DenialReason::Expired => (RejectedBy::Aspsp, DataRejectionCode::ConsentExpired),
+        _ => (RejectedBy::Aspsp, DataRejectionCode::InternalSecurityReason),
+    };
+    consent.status = ConsentStatus::Rejected;
+    consent.status_update_date_time = now;
+    consent.rejection = Some(DataRejection {
+        rejected_by,
+        reason: DataRejectionReason {
+            code,
+            additional_information: None,
+        },
+    });
+    let sealed = consent
+        .seal(&inner.sealer)
+        .map_err(|_| InteractionError::Internal("sealing"))?;
+    match inner
+        .storage
+        .consents
+        .update_consent(&sealed, record.version, &[])
+        .await
+    {
+        // Someone else moved it on (another tab authorised or rejected it).
+        Ok(_) | Err(StoreError::Conflict) => {}
+        Err(_) => return Err(InteractionError::Internal("consent store")),
+    }
+    inner
+        .storage
+        .grants
+        .revoke_consent_tokens(brand, id, now)
+        .await
+        .map_err(|_| InteractionError::Internal("grant store"))?;
+    Ok(())
+}
