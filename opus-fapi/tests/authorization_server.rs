@@ -2729,3 +2729,139 @@ async fn race_concurrent_completions_of_one_interaction_finish_it_once() {
     }
     assert_eq!(finished, 1);
 }
+
+// --------------------------------------------------- revocation, userinfo
+
+impl Fixture {
+    async fn revoke(&self, party: &Party, token: &str) -> (StatusCode, Value) {
+        let form = vec![
+            ("token".to_owned(), token.to_owned()),
+            ("client_id".into(), party.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            (
+                "client_assertion".into(),
+                self.assertion(party, &self.issuer(0)).await,
+            ),
+        ];
+        self.post("/banco-azul/revoke", Some(&party.cert), &form)
+            .await
+    }
+
+    async fn userinfo(
+        &self,
+        token: &str,
+        cert: Option<&IssuedCertificate>,
+    ) -> (StatusCode, Value, http::HeaderMap) {
+        let request = Request::builder()
+            .uri("/banco-azul/userinfo")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = self.call(request, cert).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, json_body(response).await, headers)
+    }
+}
+
+#[tokio::test]
+async fn revocation_by_the_owner_only_and_refresh_takes_the_grant() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let (_, body) = f.exchange(&f.tpp, &code, Some(VERIFIER)).await;
+    let access = body["access_token"].as_str().unwrap();
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let active = |token: &str| {
+        let token = token.to_owned();
+        let f = &f;
+        async move {
+            let record = f
+                .storage
+                .grants
+                .get_token(f.brands[0].id(), &TokenHash::of(&token))
+                .await
+                .unwrap()
+                .unwrap();
+            record.is_active(f.clock.now())
+        }
+    };
+    // Another client's revocation is answered 200 and changes nothing.
+    assert_eq!(f.revoke(&f.other, access).await.0, StatusCode::OK);
+    assert!(active(access).await);
+    // Unknown tokens: 200 as well.
+    assert_eq!(f.revoke(&f.tpp, "unknown").await.0, StatusCode::OK);
+    // The access token alone.
+    assert_eq!(f.revoke(&f.tpp, access).await.0, StatusCode::OK);
+    assert!(!active(access).await);
+    assert!(active(refresh).await);
+    let (_, renewed) = f.refresh(&f.tpp, &f.tpp.cert, refresh).await;
+    let second = renewed["access_token"].as_str().unwrap();
+    assert!(active(second).await);
+    // The refresh token takes every token of its grant.
+    assert_eq!(f.revoke(&f.tpp, refresh).await.0, StatusCode::OK);
+    assert!(!active(refresh).await);
+    assert!(!active(second).await);
+    // Client authentication is required.
+    let form = vec![("token".to_owned(), access.to_owned())];
+    assert_oauth_error(
+        &f.post("/banco-azul/revoke", Some(&f.tpp.cert), &form).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+}
+
+#[tokio::test]
+async fn userinfo_answers_the_subject_for_the_bound_certificate() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    let (_, body) = f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await;
+    let access = body["access_token"].as_str().unwrap();
+    let id_token = jws::verify(
+        body["id_token"].as_str().unwrap(),
+        &f.as_keys().await,
+        &JwsPolicy::ofb(),
+    )
+    .unwrap()
+    .claims()
+    .unwrap();
+    let (status, info, _) = f.userinfo(access, Some(&f.tpp.cert)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["sub"], id_token["sub"]);
+    // After a refresh, the new token answers the same.
+    let (_, renewed) = f
+        .refresh(&f.tpp, &f.tpp.cert, body["refresh_token"].as_str().unwrap())
+        .await;
+    let (status, again, _) = f
+        .userinfo(renewed["access_token"].as_str().unwrap(), Some(&f.tpp.cert))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["sub"], id_token["sub"]);
+    // Another certificate, no certificate, an unknown token.
+    for (token, cert) in [
+        (access, Some(&f.other.cert)),
+        (access, None),
+        ("nope", Some(&f.tpp.cert)),
+    ] {
+        let (status, _, headers) = f.userinfo(token, cert).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            headers[header::WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\""
+        );
+    }
+    // A client-credentials token has no customer.
+    let (_, cc) = f.client_credentials(&f.tpp, Some("consents")).await;
+    let (status, _, _) = f
+        .userinfo(cc["access_token"].as_str().unwrap(), Some(&f.tpp.cert))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

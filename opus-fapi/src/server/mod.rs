@@ -12,6 +12,8 @@
 //! | `/jwks` | the brand's public signing keys |
 //! | `/par` | RFC 9126 with a PS256 request object (RFC 9101), FAPI-BR §3.3–3.4 |
 //! | `/authorize` | `client_id` + `request_uri` only; hands the customer to the bank's front ([`UserAuthenticator`]) |
+//! | `/revoke` | RFC 7009; a refresh token takes its grant with it |
+//! | `/userinfo` | OIDC Core §5.3: the `sub` behind a bound access token |
 //! | `/token` | `authorization_code` (PKCE), `refresh_token` (not rotated, lives with the consent), `client_credentials`; certificate-bound tokens |
 //!
 //! The bank's front reports the customer's decision with
@@ -29,6 +31,7 @@ mod client_auth;
 mod error;
 pub mod guard;
 mod par;
+mod revoke;
 mod token;
 
 use std::convert::Infallible;
@@ -486,7 +489,11 @@ impl Inner {
             ("authorize", &Method::GET) => {
                 authorize::authorize(&self, brand, request.uri().query()).await
             }
-            ("par" | "token", &Method::POST) => {
+            ("userinfo", &Method::GET | &Method::POST) => {
+                let (parts, _) = request.into_parts();
+                revoke::userinfo(&self, brand, &parts).await
+            }
+            ("par" | "token" | "revoke", &Method::POST) => {
                 let (parts, body) = request.into_parts();
                 let bytes = match Limited::new(body, MAX_BODY).collect().await {
                     Ok(collected) => collected.to_bytes(),
@@ -514,13 +521,21 @@ impl Inner {
                 }
                 let result = match endpoint.as_str() {
                     "par" => par::push(&self, brand, &parts, &bytes).await,
+                    "revoke" => revoke::revoke(&self, brand, &parts, &bytes).await,
                     _ => token::exchange(&self, brand, &parts, &bytes).await,
                 };
                 result.unwrap_or_else(|e| e.to_response())
             }
-            (".well-known/openid-configuration" | "jwks" | "par" | "token", _) => {
-                method_not_allowed()
-            }
+            (
+                ".well-known/openid-configuration"
+                | "jwks"
+                | "authorize"
+                | "par"
+                | "token"
+                | "revoke"
+                | "userinfo",
+                _,
+            ) => method_not_allowed(),
             _ => not_found(),
         }
     }

@@ -10,7 +10,7 @@
 use http::StatusCode;
 use http::request::Parts;
 use opus_core::consent::{ConsentKind, ConsentStatus, DataConsent};
-use opus_core::seal::SealContext;
+use opus_core::seal::{SealContext, Sealed};
 use opus_core::store::{CodeRedemption, TokenHash, TokenKind, TokenRecord};
 use opus_core::{ConsentId, GrantId, Timestamp};
 
@@ -161,6 +161,8 @@ struct Grant<'a> {
     id: GrantId,
     consent_id: Option<ConsentId>,
     scope: &'a str,
+    /// The customer's claims for userinfo, sealed to the grant.
+    subject: Option<Sealed>,
 }
 
 fn access_record(
@@ -175,6 +177,7 @@ fn access_record(
         id: grant_id,
         consent_id,
         scope,
+        subject,
     } = grant;
     TokenRecord {
         brand: brand.server.brand.id().clone(),
@@ -188,7 +191,7 @@ fn access_record(
         issued_at: now,
         expires_at: Some(now.saturating_add(inner.access_token_ttl)),
         revoked_at: None,
-        subject: None,
+        subject,
     }
 }
 
@@ -248,6 +251,13 @@ async fn authorization_code(
         return Err(invalid_grant("the consent is not authorised"));
     };
     let scope = grant.request.scopes.join(" ");
+    let subject = inner
+        .sealer
+        .seal_json(
+            &SealContext::new("token-subject", brand_id, &record.grant_id.to_string()),
+            &serde_json::json!({ "sub": grant.subject }),
+        )
+        .map_err(|_| OAuthError::server_error())?;
     let access = random_token()?;
     let refresh = random_token()?;
     inner
@@ -262,6 +272,7 @@ async fn authorization_code(
                 id: record.grant_id,
                 consent_id: Some(consent_id.clone()),
                 scope: &scope,
+                subject: Some(subject.clone()),
             },
             now,
         ))
@@ -282,7 +293,7 @@ async fn authorization_code(
             // Lives as long as the consent (FAPI-BR §3.8).
             expires_at: expiration,
             revoked_at: None,
-            subject: None,
+            subject: Some(subject),
         })
         .await?;
     let mut claims = id_token_claims(brand, &grant, now);
@@ -350,6 +361,7 @@ async fn refresh(
                 id: record.grant_id,
                 consent_id: Some(consent_id),
                 scope: &record.scope,
+                subject: record.subject.clone(),
             },
             now,
         ))
