@@ -5,7 +5,7 @@
 // Tests fail by panicking; these lints are for library code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
 use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
 use opus_fapi::server::{
     AuthorizationRequest, AuthorizationServer, ClientAuthMethod, ClientMetadata,
-    DirectoryClientKeys, InteractionError, ServerBrand, ServerConfigError,
+    DirectoryClientKeys, InteractionError, Registration, ServerBrand, ServerConfigError,
 };
 use opus_store::MemoryStore;
 use opus_testkit::{
@@ -50,6 +50,7 @@ use tower::{Layer, ServiceExt};
 use url::Url;
 
 const REDIRECT: &str = "https://tpp.example/callback";
+const SSA_ISSUER: &str = "Open Banking Open Banking Brasil sandbox SSA issuer";
 const LOGIN: &str = "https://127.0.0.1/bank/login";
 /// The PKCE verifier of every request object (RFC 7636 Appendix B).
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -113,6 +114,7 @@ impl Fixture {
         let authenticator = Arc::new(RecordingAuthenticator::new(Url::parse(LOGIN).unwrap()));
         let mut builder = AuthorizationServer::builder()
             .authenticator(authenticator.clone())
+            .registration(Registration::new(directory.clone(), SSA_ISSUER))
             .storage(storage.clone())
             .sealer(sealer.clone())
             .clock(clock.clone())
@@ -153,6 +155,14 @@ impl Fixture {
     /// A participant whose client is registered with the first brand.
     async fn party(&self, client_id: &str, host: &str, cnpj: &str) -> Party {
         let subject = OfbSubject::example(host, Cnpj::parse(cnpj).unwrap());
+        let party = self.participant(client_id, subject).await;
+        self.register(&self.brands[0], &party, ClientAuthMethod::PrivateKeyJwt)
+            .await;
+        party
+    }
+
+    /// A participant listed in the directory, not registered anywhere.
+    async fn participant(&self, client_id: &str, subject: OfbSubject) -> Party {
         let cert = self.pki.transport_certificate(&subject).unwrap();
         let custody = SoftwareKeyCustody::builder()
             .signing_key(SoftwareKey::generate_rsa(&format!("{client_id}-sig")).unwrap())
@@ -165,16 +175,13 @@ impl Fixture {
             custody.public_jwks().await.unwrap(),
         );
         let signer = custody.signer(KeyPurpose::ClientSigning).await.unwrap();
-        let party = Party {
+        Party {
             client_id: ClientId::new(client_id).unwrap(),
             subject,
             cert,
             signer,
             custody: Some(Arc::new(custody)),
-        };
-        self.register(&self.brands[0], &party, ClientAuthMethod::PrivateKeyJwt)
-            .await;
-        party
+        }
     }
 
     async fn register(&self, brand: &Brand, party: &Party, method: ClientAuthMethod) {
@@ -187,6 +194,7 @@ impl Fixture {
             client_name: Some("TPP".to_owned()),
             logo_uri: None,
             webhook_uris: vec![],
+            registration: None,
         };
         let now = self.clock.now();
         self.storage
@@ -2864,4 +2872,750 @@ async fn userinfo_answers_the_subject_for_the_bound_certificate() {
         .userinfo(cc["access_token"].as_str().unwrap(), Some(&f.tpp.cert))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// ------------------------------------------------------------- DCR / DCM
+
+const SECOND_REDIRECT: &str = "https://tpp.example/callback-2";
+
+/// The claims the directory would put in `party`'s software statement.
+fn ssa_claims(f: &Fixture, party: &Party, roles: &[&str]) -> Value {
+    let org = party.subject.organisation_id;
+    let software = party.subject.software_statement_id;
+    json!({
+        "iss": SSA_ISSUER,
+        "iat": f.clock.now().unix_seconds(),
+        "org_id": org.to_string(),
+        "org_name": "Fintech Teste",
+        "org_number": "11222333000181",
+        "org_status": "Active",
+        "software_id": software.to_string(),
+        "software_client_id": "directory-client",
+        "software_client_name": "Fintech Oficial",
+        "software_logo_uri": "https://tpp.example/logo.png",
+        "software_jwks_uri": jwks_uri(party),
+        "software_redirect_uris": [REDIRECT, SECOND_REDIRECT],
+        "software_roles": roles,
+        "software_mode": "Live",
+    })
+}
+
+fn jwks_uri(party: &Party) -> String {
+    format!(
+        "https://keystore.sandbox.directory.openbankingbrasil.org.br/{}/{}/application.jwks",
+        party.subject.organisation_id, party.subject.software_statement_id
+    )
+}
+
+impl Fixture {
+    async fn ssa(&self, claims: &Value) -> String {
+        self.directory
+            .issue_software_statement(claims)
+            .await
+            .unwrap()
+    }
+
+    /// A registration body with `party`'s fresh statement.
+    async fn registration_body(&self, party: &Party) -> serde_json::Map<String, Value> {
+        let ssa = self
+            .ssa(&ssa_claims(self, party, &["DADOS", "PAGTO"]))
+            .await;
+        match json!({
+            "software_statement": ssa,
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+            "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+            "response_types": ["code id_token"],
+            "id_token_signed_response_alg": "PS256",
+            "id_token_encrypted_response_alg": "RSA-OAEP",
+            "id_token_encrypted_response_enc": "A256GCM",
+            "request_object_signing_alg": "PS256",
+            "jwks_uri": jwks_uri(party),
+            "client_name": "Another name",
+        }) {
+            Value::Object(map) => map,
+            _ => unreachable_map(),
+        }
+    }
+
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        cert: Option<&IssuedCertificate>,
+        token: Option<&str>,
+        body: Option<&serde_json::Map<String, Value>>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let bytes = match body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(serde_json::to_vec(body).unwrap())
+            }
+            None => Bytes::new(),
+        };
+        let response = self
+            .call(builder.body(Full::new(bytes)).unwrap(), cert)
+            .await;
+        let status = response.status();
+        (status, json_body(response).await)
+    }
+
+    async fn register_dcr(
+        &self,
+        party: &Party,
+        body: &serde_json::Map<String, Value>,
+    ) -> (StatusCode, Value) {
+        self.send_json(
+            Method::POST,
+            "/banco-azul/register",
+            Some(&party.cert),
+            None,
+            Some(body),
+        )
+        .await
+    }
+
+    async fn fresh_participant(&self, name: &str) -> Party {
+        let subject = OfbSubject::example(
+            &format!("{name}.example"),
+            Cnpj::parse("11222333000181").unwrap(),
+        );
+        self.participant("unregistered", subject).await
+    }
+}
+
+#[tokio::test]
+async fn dcr_71_67_70_69_valid_registration_and_the_client_works() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("newcomer").await;
+    let body = f.registration_body(&party).await;
+    let (status, registered) = f.register_dcr(&party, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    // 71
+    let client_id = registered["client_id"].as_str().unwrap();
+    assert!(
+        registered["registration_access_token"]
+            .as_str()
+            .unwrap()
+            .len()
+            >= 43
+    );
+    assert_eq!(
+        registered["registration_client_uri"],
+        json!(format!("{}/{client_id}", f.mtls(0, "register")))
+    );
+    assert!(registered["client_id_issued_at"].is_i64());
+    // 67: all role scopes when none is asked for.
+    let scopes: BTreeSet<&str> = registered["scope"].as_str().unwrap().split(' ').collect();
+    for scope in ["openid", "accounts", "consents", "resources", "payments"] {
+        assert!(scopes.contains(scope), "{scope}");
+    }
+    // 70: the statement's name wins.
+    assert_eq!(registered["client_name"], "Fintech Oficial");
+    // 69 and the profile's fixed values.
+    assert_eq!(registered["response_types"], json!(["code id_token"]));
+    assert_eq!(registered["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(registered["id_token_encrypted_response_alg"], "RSA-OAEP");
+    assert_eq!(registered["jwks_uri"], json!(jwks_uri(&party)));
+    // The record is in the store with the hash of the token only.
+    let id = ClientId::new(client_id).unwrap();
+    let record = f
+        .storage
+        .clients
+        .get_client(f.brands[0].id(), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.organisation_id, party.subject.organisation_id);
+    assert_eq!(
+        record.registration_access_token,
+        Some(TokenHash::of(
+            registered["registration_access_token"].as_str().unwrap()
+        ))
+    );
+    assert!(
+        !record
+            .metadata
+            .contains(registered["registration_access_token"].as_str().unwrap())
+    );
+    // The new client can authenticate.
+    let client = Party {
+        client_id: id,
+        ..party
+    };
+    let (status, token) = f.client_credentials(&client, Some("consents")).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+
+    // 69: any order of grant types.
+    let other = f.fresh_participant("ordering").await;
+    let mut body = f.registration_body(&other).await;
+    body.insert(
+        "grant_types".into(),
+        json!([
+            "client_credentials",
+            "refresh_token",
+            "implicit",
+            "authorization_code"
+        ]),
+    );
+    assert_eq!(f.register_dcr(&other, &body).await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn dcr_51_without_client_certificate_nothing_is_registered() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("nocert").await;
+    let body = f.registration_body(&party).await;
+    let result = f
+        .send_json(
+            Method::POST,
+            "/banco-azul/register",
+            None,
+            None,
+            Some(&body),
+        )
+        .await;
+    assert_oauth_error(&result, StatusCode::UNAUTHORIZED, "invalid_client");
+    let listed = f
+        .storage
+        .clients
+        .list_clients_by_software_statement(f.brands[0].id(), &party.subject.software_statement_id)
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+}
+
+#[tokio::test]
+async fn dcr_53_to_57_software_statement_faults() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("faults").await;
+    let body = f.registration_body(&party).await;
+    let base = ssa_claims(&f, &party, &["DADOS"]);
+    let now = f.clock.now().unix_seconds();
+    let with = |name: &str, value: Value| {
+        let mut claims = base.clone();
+        claims[name] = value;
+        claims
+    };
+    let valid = f.ssa(&base).await;
+    let tampered = {
+        let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+        parts[1] =
+            b64(serde_json::to_vec(&with("software_roles", json!(["DADOS", "PAGTO"]))).unwrap());
+        parts.join(".")
+    };
+    let other_key = {
+        let keys = TestKeyCustody::new("not-the-directory");
+        jws::sign_claims(
+            keys.signer(KeyPurpose::MessageSigning)
+                .await
+                .unwrap()
+                .as_ref(),
+            None,
+            &base,
+        )
+        .await
+        .unwrap()
+    };
+    let cases: Vec<(&str, Option<String>, &str)> = vec![
+        ("53: no statement", None, "invalid_software_statement"),
+        ("54: tampered", Some(tampered), "invalid_software_statement"),
+        ("54: not the directory's key", Some(other_key), "invalid_software_statement"),
+        ("55: six minutes old", Some(f.ssa(&with("iat", json!(now - 360))).await), "invalid_software_statement"),
+        ("55: from the future", Some(f.ssa(&with("iat", json!(now + 120))).await), "invalid_software_statement"),
+        ("55: no iat", Some(f.ssa(&{ let mut c = base.clone(); c.as_object_mut().unwrap().remove("iat"); c }).await), "invalid_software_statement"),
+        (
+            "56: production statement at a sandbox server",
+            Some(f.ssa(&with("iss", json!("Open Banking Open Banking Brasil prod SSA issuer"))).await),
+            "invalid_software_statement",
+        ),
+        (
+            "57: another organisation's statement",
+            Some(f.ssa(&with("org_id", json!(f.other.subject.organisation_id.to_string()))).await),
+            "unapproved_software_statement",
+        ),
+        (
+            "another software statement of the organisation",
+            Some(f.ssa(&with("software_id", json!(opus_core::SoftwareStatementId::random().to_string()))).await),
+            "unapproved_software_statement",
+        ),
+        ("no active role", Some(f.ssa(&with("software_roles", json!([]))).await), "unapproved_software_statement"),
+        (
+            "inactive role",
+            Some(f.ssa(&with("software_statement_roles", json!([{"role": "DADOS", "authorisation_domain": "Open Banking", "status": "Inactive"}]))).await),
+            "unapproved_software_statement",
+        ),
+    ];
+    for (case, ssa, error) in cases {
+        let mut body = body.clone();
+        match ssa {
+            Some(ssa) => body.insert("software_statement".into(), json!(ssa)),
+            None => body.remove("software_statement"),
+        };
+        let result = f.register_dcr(&party, &body).await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], error, "{case}");
+    }
+    // 57 with the certificate: the statement is the newcomer's, the certificate another's.
+    let result = f.register_dcr(&f.other, &body).await;
+    assert_oauth_error(
+        &result,
+        StatusCode::BAD_REQUEST,
+        "unapproved_software_statement",
+    );
+    // Nothing was registered on the way.
+    let listed = f
+        .storage
+        .clients
+        .list_clients_by_software_statement(f.brands[0].id(), &party.subject.software_statement_id)
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+}
+
+#[tokio::test]
+async fn dcr_58_legacy_certificate_with_organisation_in_ou_is_accepted() {
+    let f = Fixture::new().await;
+    let mut subject = OfbSubject::example("legacy.example", Cnpj::parse("11222333000181").unwrap());
+    subject.legacy_ou = true;
+    let party = f.participant("legacy", subject).await;
+    let body = f.registration_body(&party).await;
+    let (status, registered) = f.register_dcr(&party, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+}
+
+#[tokio::test]
+async fn dcr_59_to_66_client_metadata_faults() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("metadata").await;
+    let body = f.registration_body(&party).await;
+    let dados_only = f.ssa(&ssa_claims(&f, &party, &["DADOS"])).await;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "59: jwks",
+            Box::new(|b| {
+                b.insert("jwks".into(), json!({"keys": []}));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "60: jwks_uri",
+            Box::new(|b| {
+                b.insert("jwks_uri".into(), json!("https://evil.example/jwks"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "61: no redirect_uris",
+            Box::new(|b| {
+                b.remove("redirect_uris");
+            }),
+            "invalid_redirect_uri",
+        ),
+        (
+            "61: empty redirect_uris",
+            Box::new(|b| {
+                b.insert("redirect_uris".into(), json!([]));
+            }),
+            "invalid_redirect_uri",
+        ),
+        (
+            "62: redirect outside the statement",
+            Box::new(|b| {
+                b.insert(
+                    "redirect_uris".into(),
+                    json!([REDIRECT, "https://evil.example/cb"]),
+                );
+            }),
+            "invalid_redirect_uri",
+        ),
+        (
+            "63: tls_client_auth",
+            Box::new(|b| {
+                b.insert(
+                    "token_endpoint_auth_method".into(),
+                    json!("tls_client_auth"),
+                );
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "63: tls_client_auth_subject_dn",
+            Box::new(|b| {
+                b.insert("tls_client_auth_subject_dn".into(), json!("CN=x"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "client_secret_basic",
+            Box::new(|b| {
+                b.insert(
+                    "token_endpoint_auth_method".into(),
+                    json!("client_secret_basic"),
+                );
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "64: response_types code",
+            Box::new(|b| {
+                b.insert("response_types".into(), json!(["code"]));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "65: webhook trailing slash",
+            Box::new(|b| {
+                b.insert(
+                    "webhook_uris".into(),
+                    json!(["https://tpp.example/webhook/"]),
+                );
+            }),
+            "invalid_webhook_uris",
+        ),
+        (
+            "65: webhook query",
+            Box::new(|b| {
+                b.insert(
+                    "webhook_uris".into(),
+                    json!(["https://tpp.example/webhook?q=1"]),
+                );
+            }),
+            "invalid_webhook_uris",
+        ),
+        (
+            "65: webhook http",
+            Box::new(|b| {
+                b.insert("webhook_uris".into(), json!(["http://tpp.example/webhook"]));
+            }),
+            "invalid_webhook_uris",
+        ),
+        (
+            "66: payments without PAGTO",
+            Box::new(move |b| {
+                b.insert("software_statement".into(), json!(dados_only));
+                b.insert("scope".into(), json!("openid payments"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "RS256 request objects",
+            Box::new(|b| {
+                b.insert("request_object_signing_alg".into(), json!("RS256"));
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "id token enc A128CBC",
+            Box::new(|b| {
+                b.insert(
+                    "id_token_encrypted_response_enc".into(),
+                    json!("A128CBC-HS256"),
+                );
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "password grant",
+            Box::new(|b| {
+                b.insert(
+                    "grant_types".into(),
+                    json!(["authorization_code", "password"]),
+                );
+            }),
+            "invalid_client_metadata",
+        ),
+        (
+            "pairwise",
+            Box::new(|b| {
+                b.insert("subject_type".into(), json!("pairwise"));
+            }),
+            "invalid_client_metadata",
+        ),
+    ];
+    for (case, edit, error) in cases {
+        let mut body = body.clone();
+        edit(&mut body);
+        let result = f.register_dcr(&party, &body).await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], error, "{case}");
+    }
+    // A keystore without an encryption key cannot receive ID tokens.
+    let bare = f.fresh_participant("bare").await;
+    let signing_only = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::generate_rsa("bare-sig").unwrap())
+        .build()
+        .unwrap();
+    f.directory.set_software_statement_jwks(
+        bare.subject.organisation_id,
+        bare.subject.software_statement_id,
+        signing_only.public_jwks().await.unwrap(),
+    );
+    let result = f
+        .register_dcr(&bare, &f.registration_body(&bare).await)
+        .await;
+    assert_oauth_error(&result, StatusCode::BAD_REQUEST, "invalid_client_metadata");
+    // A JSON content type is required.
+    let form = vec![("software_statement".to_owned(), "x".to_owned())];
+    let result = f
+        .post("/banco-azul/register", Some(&party.cert), &form)
+        .await;
+    assert_oauth_error(&result, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
+async fn dcr_68_granted_scope_is_within_the_request() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("scoped").await;
+    let mut body = f.registration_body(&party).await;
+    body.insert("scope".into(), json!("consents openid accounts"));
+    let (status, registered) = f.register_dcr(&party, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let granted: BTreeSet<&str> = registered["scope"].as_str().unwrap().split(' ').collect();
+    assert_eq!(granted, BTreeSet::from(["consents", "openid", "accounts"]));
+    // The token endpoint keeps to it.
+    let client = Party {
+        client_id: ClientId::new(registered["client_id"].as_str().unwrap()).unwrap(),
+        ..party
+    };
+    assert_oauth_error(
+        &f.client_credentials(&client, Some("payments")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    );
+}
+
+#[tokio::test]
+async fn dcr_72_one_registration_per_statement_and_brand() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("twice").await;
+    let (status, first) = f
+        .register_dcr(&party, &f.registration_body(&party).await)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let again = f
+        .register_dcr(&party, &f.registration_body(&party).await)
+        .await;
+    assert_eq!(again.0, StatusCode::BAD_REQUEST, "{}", again.1);
+    let body = f.registration_body(&party).await;
+    let (status, second) = f
+        .send_json(
+            Method::POST,
+            "/banco-verde/register",
+            Some(&party.cert),
+            None,
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_ne!(first["client_id"], second["client_id"]);
+}
+
+#[tokio::test]
+async fn dcm_73_to_79_management_with_the_registration_access_token() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("managed").await;
+    let (_, registered) = f
+        .register_dcr(&party, &f.registration_body(&party).await)
+        .await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let rat = registered["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/banco-azul/register/{client_id}");
+    // 73
+    let (status, read) = f
+        .send_json(Method::GET, &path, Some(&party.cert), Some(&rat), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["registration_access_token"], json!(rat));
+    assert_eq!(read["client_id"], json!(client_id));
+    assert_eq!(read["redirect_uris"], json!([REDIRECT]));
+    // 74
+    let wrong = f
+        .send_json(
+            Method::GET,
+            &path,
+            Some(&party.cert),
+            Some("not-the-token"),
+            None,
+        )
+        .await;
+    assert_oauth_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_token");
+    let none = f
+        .send_json(Method::GET, &path, Some(&party.cert), None, None)
+        .await;
+    assert_oauth_error(&none, StatusCode::UNAUTHORIZED, "invalid_token");
+    // 75
+    for method in [Method::GET, Method::DELETE] {
+        let (status, _) = f
+            .send_json(method, &path, Some(&f.other.cert), Some(&rat), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    // Another brand does not know the client.
+    let verde = format!("/banco-verde/register/{client_id}");
+    assert_eq!(
+        f.send_json(Method::GET, &verde, Some(&party.cert), Some(&rat), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // 76
+    let mut update = f.registration_body(&party).await;
+    update.insert("client_id".into(), json!(client_id));
+    update.insert("redirect_uris".into(), json!([REDIRECT, SECOND_REDIRECT]));
+    let (status, updated) = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&party.cert),
+            Some(&rat),
+            Some(&update),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["redirect_uris"], json!([REDIRECT, SECOND_REDIRECT]));
+    assert_eq!(updated["registration_access_token"], json!(rat));
+    let record = f
+        .storage
+        .clients
+        .get_client(f.brands[0].id(), &ClientId::new(client_id.clone()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.version, 2);
+    // 77
+    let edits: Vec<(&str, serde_json::Map<String, Value>, &str)> = vec![
+        (
+            "jwks",
+            {
+                let mut b = update.clone();
+                b.insert("jwks".into(), json!({"keys": []}));
+                b
+            },
+            "invalid_client_metadata",
+        ),
+        (
+            "jwks_uri",
+            {
+                let mut b = update.clone();
+                b.insert("jwks_uri".into(), json!("https://evil.example/jwks"));
+                b
+            },
+            "invalid_client_metadata",
+        ),
+        (
+            "redirect",
+            {
+                let mut b = update.clone();
+                b.insert("redirect_uris".into(), json!(["https://evil.example/cb"]));
+                b
+            },
+            "invalid_redirect_uri",
+        ),
+        (
+            "registration_access_token sent",
+            {
+                let mut b = update.clone();
+                b.insert("registration_access_token".into(), json!(rat));
+                b
+            },
+            "invalid_client_metadata",
+        ),
+    ];
+    for (case, body, error) in edits {
+        let result = f
+            .send_json(
+                Method::PUT,
+                &path,
+                Some(&party.cert),
+                Some(&rat),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(result.0, StatusCode::BAD_REQUEST, "{case}: {}", result.1);
+        assert_eq!(result.1["error"], error, "{case}");
+    }
+    // 78
+    let mut stale = update.clone();
+    let mut claims = ssa_claims(&f, &party, &["DADOS", "PAGTO"]);
+    claims["iat"] = json!(f.clock.now().unix_seconds() - 301);
+    stale.insert("software_statement".into(), json!(f.ssa(&claims).await));
+    let result = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&party.cert),
+            Some(&rat),
+            Some(&stale),
+        )
+        .await;
+    assert_oauth_error(
+        &result,
+        StatusCode::BAD_REQUEST,
+        "invalid_software_statement",
+    );
+    // 79
+    let client = Party {
+        client_id: ClientId::new(client_id.clone()).unwrap(),
+        ..party
+    };
+    assert_eq!(
+        f.client_credentials(&client, Some("consents")).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = f
+        .send_json(Method::DELETE, &path, Some(&client.cert), Some(&rat), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let after = f
+        .send_json(Method::GET, &path, Some(&client.cert), Some(&rat), None)
+        .await;
+    assert_oauth_error(&after, StatusCode::UNAUTHORIZED, "invalid_token");
+    assert_oauth_error(
+        &f.client_credentials(&client, Some("consents")).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+}
+
+#[tokio::test]
+async fn registration_is_off_unless_configured() {
+    let f = Fixture::new().await;
+    let server = AuthorizationServer::builder()
+        .storage(f.storage.clone())
+        .sealer(f.sealer.clone())
+        .clock(f.clock.clone())
+        .client_keys(Arc::new(DirectoryClientKeys::new(f.directory.clone())))
+        .authenticator(f.authenticator.clone())
+        .brand(ServerBrand {
+            brand: f.brands[0].clone(),
+            keys: Arc::new(TestKeyCustody::new("as")),
+        })
+        .build()
+        .unwrap();
+    let party = f.fresh_participant("off").await;
+    let body = f.registration_body(&party).await;
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/banco-azul/register")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(serde_json::to_vec(&body).unwrap())))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(connection(Some(&party.cert)));
+    let response = ClientCertificateLayer::tls_only()
+        .layer(server)
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

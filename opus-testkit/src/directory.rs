@@ -1,11 +1,15 @@
 //! An in-memory participants directory for tests and the sandbox.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use opus_core::directory::{Directory, DirectoryError, Organisation};
-use opus_core::keys::JwkSet;
+use opus_core::keys::{JwkSet, KeyCustody, KeyError, KeyPurpose};
+
+use crate::TestKeyCustody;
 use opus_core::{OrganisationId, SoftwareStatementId};
 
 #[derive(Default)]
@@ -15,6 +19,7 @@ struct State {
     software_jwks: HashMap<(OrganisationId, SoftwareStatementId), JwkSet>,
     ssa_keys: JwkSet,
     anchors: Vec<Vec<u8>>,
+    ssa_signer: Option<Arc<TestKeyCustody>>,
 }
 
 /// A directory whose participants and keystores tests set directly.
@@ -81,6 +86,40 @@ impl MockDirectory {
     /// Sets the keys that sign software statement assertions.
     pub fn set_ssa_signing_keys(&self, jwks: JwkSet) {
         self.with(|s| s.ssa_keys = jwks);
+    }
+
+    /// Signs a software statement assertion with `claims`, as the directory
+    /// does (PS256, `typ: JWT`); the first call makes the directory's SSA key
+    /// and publishes it in [`Directory::ssa_signing_keys`].
+    ///
+    /// # Errors
+    /// [`KeyError`] when signing fails.
+    pub async fn issue_software_statement(
+        &self,
+        claims: &serde_json::Value,
+    ) -> Result<String, KeyError> {
+        let existing = self.with(|s| s.ssa_signer.clone());
+        let signer_custody = match existing {
+            Some(custody) => custody,
+            None => {
+                let custody = Arc::new(TestKeyCustody::new("directory-ssa"));
+                let jwks = custody.public_jwks().await?;
+                self.with(|s| {
+                    s.ssa_keys = jwks;
+                    s.ssa_signer = Some(custody.clone());
+                });
+                custody
+            }
+        };
+        let signer = signer_custody.signer(KeyPurpose::MessageSigning).await?;
+        let header = serde_json::json!({"alg": signer.alg().as_str(), "kid": signer.kid().as_str(), "typ": "JWT"});
+        let mut token = URL_SAFE_NO_PAD.encode(header.to_string());
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let signature = signer.sign(token.as_bytes()).await?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(token)
     }
 
     /// Sets the trust anchors for client certificates (DER).

@@ -46,6 +46,10 @@ pub struct ClientMetadata {
     /// `webhook_uris`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook_uris: Vec<Url>,
+    /// The metadata document as registered through DCR, served back by
+    /// RFC 7592 reads; `None` for clients the bank registered otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ClientMetadata {

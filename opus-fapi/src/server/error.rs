@@ -37,6 +37,12 @@ pub enum OAuthErrorCode {
     InvalidSoftwareStatement,
     /// `unapproved_software_statement` (DCR).
     UnapprovedSoftwareStatement,
+    /// `invalid_redirect_uri` (DCR).
+    InvalidRedirectUri,
+    /// `invalid_webhook_uris` (OFB DCR).
+    InvalidWebhookUris,
+    /// `invalid_token` (DCM without a valid registration access token).
+    InvalidToken,
 }
 
 impl OAuthErrorCode {
@@ -57,6 +63,9 @@ impl OAuthErrorCode {
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidSoftwareStatement => "invalid_software_statement",
             Self::UnapprovedSoftwareStatement => "unapproved_software_statement",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidWebhookUris => "invalid_webhook_uris",
+            Self::InvalidToken => "invalid_token",
         }
     }
 
@@ -65,7 +74,7 @@ impl OAuthErrorCode {
     /// error, 400 otherwise.
     pub fn status(self) -> StatusCode {
         match self {
-            Self::InvalidClient => StatusCode::UNAUTHORIZED,
+            Self::InvalidClient | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

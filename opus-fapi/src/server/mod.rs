@@ -12,6 +12,7 @@
 //! | `/jwks` | the brand's public signing keys |
 //! | `/par` | RFC 9126 with a PS256 request object (RFC 9101), FAPI-BR §3.3–3.4 |
 //! | `/authorize` | `client_id` + `request_uri` only; hands the customer to the bank's front ([`UserAuthenticator`]) |
+//! | `/register` | RFC 7591/7592 with directory software statements, when [`Registration`] is configured |
 //! | `/revoke` | RFC 7009; a refresh token takes its grant with it |
 //! | `/userinfo` | OIDC Core §5.3: the `sub` behind a bound access token |
 //! | `/token` | `authorization_code` (PKCE), `refresh_token` (not rotated, lives with the consent), `client_credentials`; certificate-bound tokens |
@@ -31,6 +32,7 @@ mod client_auth;
 mod error;
 pub mod guard;
 mod par;
+mod register;
 mod revoke;
 mod token;
 
@@ -55,6 +57,7 @@ pub use client::{
 pub use client_auth::AuthenticatedClient;
 pub use error::{OAuthError, OAuthErrorCode};
 pub use par::AuthorizationRequest;
+pub use register::Registration;
 
 /// The largest form body accepted (PAR requests carry a request object).
 const MAX_BODY: usize = 64 * 1024;
@@ -141,6 +144,7 @@ pub(crate) struct Inner {
     pub(crate) par_ttl: Duration,
     pub(crate) interaction_ttl: Duration,
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
+    pub(crate) registration: Option<Registration>,
 }
 
 /// The authorization server. Cheap to clone; a `tower::Service` over
@@ -178,6 +182,7 @@ pub struct AuthorizationServerBuilder {
     par_ttl: Option<Duration>,
     interaction_ttl: Option<Duration>,
     authenticator: Option<Arc<dyn UserAuthenticator>>,
+    registration: Option<Registration>,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -273,6 +278,14 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Offers dynamic client registration (RFC 7591/7592, OFB profile) at
+    /// `/register`; without it clients are registered by the bank directly
+    /// in the client store and `/register` answers 404.
+    pub fn registration(mut self, registration: Registration) -> Self {
+        self.registration = Some(registration);
+        self
+    }
+
     /// How long the customer has to log in and decide, 60 seconds to one
     /// hour; default ten minutes.
     pub fn interaction_ttl(mut self, ttl: Duration) -> Self {
@@ -344,6 +357,7 @@ impl AuthorizationServerBuilder {
                 access_token_ttl,
                 par_ttl,
                 interaction_ttl,
+                registration: self.registration,
                 authenticator: self
                     .authenticator
                     .ok_or(ServerConfigError::Missing("authenticator"))?,
@@ -489,6 +503,9 @@ impl Inner {
             ("authorize", &Method::GET) => {
                 authorize::authorize(&self, brand, request.uri().query()).await
             }
+            _ if endpoint == "register" || endpoint.starts_with("register/") => {
+                self.registration_endpoint(brand, &endpoint, request).await
+            }
             ("userinfo", &Method::GET | &Method::POST) => {
                 let (parts, _) = request.into_parts();
                 revoke::userinfo(&self, brand, &parts).await
@@ -538,6 +555,52 @@ impl Inner {
             ) => method_not_allowed(),
             _ => not_found(),
         }
+    }
+}
+
+impl Inner {
+    async fn registration_endpoint<B>(
+        &self,
+        brand: &BrandEndpoints,
+        endpoint: &str,
+        request: Request<B>,
+    ) -> Response<Body>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if self.registration.is_none() {
+            return not_found();
+        }
+        let (parts, body) = request.into_parts();
+        let bytes = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                let mut response = Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                return response;
+            }
+        };
+        let has_body = matches!(parts.method, Method::POST | Method::PUT);
+        let json_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if has_body && !json_type {
+            return OAuthError::invalid_request("the body must be application/json").to_response();
+        }
+        let result = match (endpoint.strip_prefix("register/"), &parts.method) {
+            (None, &Method::POST) => register::register(self, brand, &parts, &bytes).await,
+            (None, _) => return method_not_allowed(),
+            (Some(client_id), _) => register::manage(self, brand, &parts, client_id, &bytes).await,
+        };
+        result.unwrap_or_else(|e| e.to_response())
     }
 }
 
