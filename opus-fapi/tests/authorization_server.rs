@@ -1,5 +1,7 @@
 //! The authorization server and the resource guard against the FAPI-BR
-//! checklist (`fapi-br.md` §11): each test names the items it covers.
+//! checklist (`fapi-br.md` §11, `checklist_NN`) and the conformance
+//! checklist (`conformance-checklist.md` parts A and B, `aN_NN` / `bN_NN`):
+//! each test names the items it covers.
 //! Everything runs in process over the storage ports, with a manual clock,
 //! a mock directory and test-PKI certificates.
 // Tests fail by panicking; these lints are for library code.
@@ -533,7 +535,7 @@ async fn publish_extra_keys(f: &Fixture, party: &Party, extra: Vec<Value>) {
 // ---------------------------------------------------------------- discovery
 
 #[tokio::test]
-async fn checklist_01_to_07_discovery_document() {
+async fn checklist_01_to_07_a1_01_discovery_document() {
     let f = Fixture::new().await;
     let (status, doc, headers) = f.get("/banco-azul/.well-known/openid-configuration").await;
     assert_eq!(status, StatusCode::OK);
@@ -707,7 +709,7 @@ async fn builder_refuses_configurations_outside_the_profile() {
 // ---------------------------------------------------------- PAR: transport
 
 #[tokio::test]
-async fn par_endpoint_protocol_errors() {
+async fn a9_56_par_endpoint_protocol_errors() {
     let f = Fixture::new().await;
     // 405 for anything but POST.
     let get = Request::builder()
@@ -832,7 +834,7 @@ async fn checklist_10_par_with_other_client_authentication_methods_is_invalid_cl
 }
 
 #[tokio::test]
-async fn checklist_11_valid_par_is_201_with_a_single_use_request_uri() {
+async fn checklist_11_a0_06_a9_48_49_valid_par_is_201_with_a_single_use_request_uri() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -968,7 +970,7 @@ async fn checklist_12_concurrent_replays_of_one_assertion_succeed_once() {
 }
 
 #[tokio::test]
-async fn checklist_13_client_assertion_faults_are_invalid_client() {
+async fn checklist_13_a9_51_52_53_client_assertion_faults_are_invalid_client() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -1117,7 +1119,7 @@ async fn clients_of_one_brand_are_unknown_to_another() {
 // ----------------------------------------------------- PAR: request object
 
 #[tokio::test]
-async fn checklist_14_and_15_request_uri_or_no_request_object_is_invalid_request() {
+async fn checklist_14_15_a9_55_a4_28_request_uri_or_no_request_object_is_invalid_request() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -1152,7 +1154,7 @@ async fn checklist_14_and_15_request_uri_or_no_request_object_is_invalid_request
 }
 
 #[tokio::test]
-async fn checklist_16_and_17_request_object_signature_faults() {
+async fn checklist_16_17_a3_24_25_26_27_request_object_signature_faults() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -1244,7 +1246,8 @@ async fn par_with(
 }
 
 #[tokio::test]
-async fn checklist_18_to_21_request_object_claims_are_invalid_request_object() {
+async fn checklist_18_to_21_a3_14_15_20_21_22_23_a9_63_request_object_claims_are_invalid_request_object()
+ {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -1367,7 +1370,8 @@ async fn replayed_request_object_is_refused() {
 }
 
 #[tokio::test]
-async fn checklist_22_to_26_authorization_parameters_are_invalid_request() {
+async fn checklist_22_to_26_a9_57_60_62_a2_08_10_a4_29_30_a3_18_19_authorization_parameters_are_invalid_request()
+ {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2119,7 +2123,8 @@ impl Fixture {
 }
 
 #[tokio::test]
-async fn checklist_36_37_approval_redirects_with_code_state_and_an_encrypted_id_token() {
+async fn checklist_36_37_a1_02_a0_07_08_approval_redirects_with_code_state_and_an_encrypted_id_token()
+ {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2198,7 +2203,7 @@ async fn checklist_36_37_approval_redirects_with_code_state_and_an_encrypted_id_
 }
 
 #[tokio::test]
-async fn checklist_29_to_32_authorization_endpoint_refusals() {
+async fn checklist_29_to_32_a9_46_47_54_64_a2_09_authorization_endpoint_refusals() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2336,7 +2341,7 @@ async fn checklist_33_to_35_and_38_the_customer_must_be_the_consents() {
 }
 
 #[tokio::test]
-async fn denial_rejects_the_consent_and_redirects_with_access_denied() {
+async fn a1_03_denial_rejects_the_consent_and_redirects_with_access_denied() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2449,7 +2454,7 @@ async fn checklist_39_cnpj_claim_is_an_array() {
 }
 
 #[tokio::test]
-async fn checklist_40_to_45_code_exchange() {
+async fn checklist_40_to_45_a5_33_34_a9_58_59_code_exchange() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2581,7 +2586,7 @@ async fn checklist_40_to_45_code_exchange() {
 }
 
 #[tokio::test]
-async fn checklist_46_47_49_50_refresh_tokens_live_with_the_consent() {
+async fn checklist_46_47_49_50_a7_43_refresh_tokens_live_with_the_consent() {
     let f = Fixture::new().await;
     let consent = f
         .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
@@ -2990,7 +2995,7 @@ impl Fixture {
 }
 
 #[tokio::test]
-async fn dcr_71_67_70_69_valid_registration_and_the_client_works() {
+async fn checklist_67_69_70_71_b1_01_b2_24_valid_registration_and_the_client_works() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("newcomer").await;
     let body = f.registration_body(&party).await;
@@ -3067,7 +3072,7 @@ async fn dcr_71_67_70_69_valid_registration_and_the_client_works() {
 }
 
 #[tokio::test]
-async fn dcr_51_without_client_certificate_nothing_is_registered() {
+async fn checklist_51_b1_09_without_client_certificate_nothing_is_registered() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("nocert").await;
     let body = f.registration_body(&party).await;
@@ -3091,7 +3096,7 @@ async fn dcr_51_without_client_certificate_nothing_is_registered() {
 }
 
 #[tokio::test]
-async fn dcr_53_to_57_software_statement_faults() {
+async fn checklist_53_to_57_b1_07_b2_23_software_statement_faults() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("faults").await;
     let body = f.registration_body(&party).await;
@@ -3179,7 +3184,7 @@ async fn dcr_53_to_57_software_statement_faults() {
 }
 
 #[tokio::test]
-async fn dcr_58_legacy_certificate_with_organisation_in_ou_is_accepted() {
+async fn checklist_58_b2_26_legacy_certificate_with_organisation_in_ou_is_accepted() {
     let f = Fixture::new().await;
     let mut subject = OfbSubject::example("legacy.example", Cnpj::parse("11222333000181").unwrap());
     subject.legacy_ou = true;
@@ -3190,7 +3195,7 @@ async fn dcr_58_legacy_certificate_with_organisation_in_ou_is_accepted() {
 }
 
 #[tokio::test]
-async fn dcr_59_to_66_client_metadata_faults() {
+async fn checklist_59_to_66_b1_15_16_17_18_b2_31_client_metadata_faults() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("metadata").await;
     let body = f.registration_body(&party).await;
@@ -3369,7 +3374,7 @@ async fn dcr_59_to_66_client_metadata_faults() {
 }
 
 #[tokio::test]
-async fn dcr_68_granted_scope_is_within_the_request() {
+async fn checklist_68_b1_02_03_granted_scope_is_within_the_request() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("scoped").await;
     let mut body = f.registration_body(&party).await;
@@ -3391,7 +3396,7 @@ async fn dcr_68_granted_scope_is_within_the_request() {
 }
 
 #[tokio::test]
-async fn dcr_72_one_registration_per_statement_and_brand() {
+async fn checklist_72_b2_20_one_registration_per_statement_and_brand() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("twice").await;
     let (status, first) = f
@@ -3417,7 +3422,7 @@ async fn dcr_72_one_registration_per_statement_and_brand() {
 }
 
 #[tokio::test]
-async fn dcm_73_to_79_management_with_the_registration_access_token() {
+async fn checklist_73_to_79_b1_05_06_12_13_14_management_with_the_registration_access_token() {
     let f = Fixture::new().await;
     let party = f.fresh_participant("managed").await;
     let (_, registered) = f
@@ -3454,10 +3459,10 @@ async fn dcm_73_to_79_management_with_the_registration_access_token() {
     assert_oauth_error(&none, StatusCode::UNAUTHORIZED, "invalid_token");
     // 75
     for method in [Method::GET, Method::DELETE] {
-        let (status, _) = f
+        let result = f
             .send_json(method, &path, Some(&f.other.cert), Some(&rat), None)
             .await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_oauth_error(&result, StatusCode::UNAUTHORIZED, "invalid_client");
     }
     // Another brand does not know the client.
     let verde = format!("/banco-verde/register/{client_id}");
@@ -3524,7 +3529,7 @@ async fn dcm_73_to_79_management_with_the_registration_access_token() {
             "registration_access_token sent",
             {
                 let mut b = update.clone();
-                b.insert("registration_access_token".into(), json!(rat));
+                b.insert("registration_access_token".into(), json!("another-token"));
                 b
             },
             "invalid_client_metadata",
@@ -3618,4 +3623,381 @@ async fn registration_is_off_unless_configured() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+// ------------------------------ conformance-checklist (a) and (b) extras
+
+/// Decrypts and verifies a front-channel ID token for the TPP.
+async fn front_claims(f: &Fixture, id_token: &str) -> BTreeMap<String, Value> {
+    jwe::decrypt_then_verify(
+        id_token,
+        f.tpp.custody.clone().unwrap().as_ref(),
+        &JwePolicy::ofb(),
+        &f.as_keys().await,
+        &JwsPolicy::ofb(),
+    )
+    .await
+    .unwrap()
+    .claims()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a1_04_05_06_a2_11_12_13_request_object_variants_succeed() {
+    let f = Fixture::new().await;
+    let long_nonce = "n".repeat(384);
+    let long_state = "s".repeat(384);
+    let nonce_64 = "x".repeat(64);
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "A1.4 aud array",
+            Box::new(|c| {
+                c.insert(
+                    "aud".into(),
+                    json!(["https://127.0.0.1/other", "https://127.0.0.1/banco-azul"]),
+                );
+            }),
+        ),
+        (
+            "A1.5 no state",
+            Box::new(|c| {
+                c.remove("state");
+            }),
+        ),
+        (
+            "A1.6 other scope order",
+            Box::new(|c| {
+                let scope = c["scope"]
+                    .as_str()
+                    .unwrap()
+                    .split(' ')
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                c.insert("scope".into(), json!(scope));
+            }),
+        ),
+        ("A2.11 384-character nonce", {
+            let n = long_nonce.clone();
+            Box::new(move |c| {
+                c.insert("nonce".into(), json!(n));
+            })
+        }),
+        ("A2.12 64-character nonce", {
+            let n = nonce_64.clone();
+            Box::new(move |c| {
+                c.insert("nonce".into(), json!(n));
+            })
+        }),
+        ("A2.13 384-character state", {
+            let s = long_state.clone();
+            Box::new(move |c| {
+                c.insert("state".into(), json!(s));
+            })
+        }),
+    ];
+    for (case, edit) in cases {
+        let consent = f
+            .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+            .await;
+        let mut claims = f.request_claims(&f.tpp, &consent);
+        edit(&mut claims);
+        let interaction = f.start_with(&claims).await;
+        let fragment = f
+            .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+            .await;
+        assert!(fragment.contains_key("code"), "{case}: {fragment:?}");
+        let id_token = front_claims(&f, &fragment["id_token"]).await;
+        // Nonce and state come back byte for byte; no state, no s_hash.
+        assert_eq!(id_token["nonce"], claims["nonce"], "{case}");
+        match claims.get("state") {
+            Some(state) => {
+                assert_eq!(json!(fragment["state"]), *state, "{case}");
+                assert!(id_token.contains_key("s_hash"), "{case}");
+            }
+            None => {
+                assert!(!fragment.contains_key("state"), "{case}");
+                assert!(!id_token.contains_key("s_hash"), "{case}");
+            }
+        }
+        let (status, body) = f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await;
+        assert_eq!(status, StatusCode::OK, "{case}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a1_07_token_type_is_case_insensitive_at_resources() {
+    let f = Fixture::new().await;
+    let (_, body) = f.client_credentials(&f.tpp, Some("consents")).await;
+    let token = body["access_token"].as_str().unwrap();
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let request = Request::builder()
+            .uri("/open-banking/consents/v3/consents")
+            .header(header::AUTHORIZATION, format!("{scheme} {token}"))
+            .header("x-fapi-interaction-id", INTERACTION)
+            .body(Full::default())
+            .unwrap();
+        assert_eq!(
+            guarded(guard(&f), request, Some(&f.tpp.cert)).await.0,
+            StatusCode::OK,
+            "{scheme}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a3_16_a9_61_request_object_without_scope_or_with_par_audience_fails() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let no_scope = par_with(&f, &consent, |c| {
+        c.remove("scope");
+    })
+    .await;
+    assert_eq!(no_scope.0, StatusCode::BAD_REQUEST);
+    assert!(
+        ["invalid_request", "invalid_request_object", "invalid_scope"]
+            .contains(&no_scope.1["error"].as_str().unwrap())
+    );
+    let par_aud = f.mtls(0, "par");
+    let aud = par_with(&f, &consent, move |c| {
+        c.insert("aud".into(), json!(par_aud));
+    })
+    .await;
+    assert_oauth_error(&aud, StatusCode::BAD_REQUEST, "invalid_request_object");
+}
+
+#[tokio::test]
+async fn a5_31_32_code_exchange_needs_the_clients_certificate_and_identity() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    // A5.32: no TLS client certificate, assertion present.
+    let form = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".into(), code.clone()),
+        ("redirect_uri".into(), REDIRECT.into()),
+        ("code_verifier".into(), VERIFIER.into()),
+        ("client_id".into(), f.tpp.client_id.to_string()),
+        ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+        (
+            "client_assertion".into(),
+            f.assertion(&f.tpp, &f.mtls(0, "token")).await,
+        ),
+    ];
+    assert_oauth_error(
+        &f.post("/banco-azul/token", None, &form).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    // A5.31: client 2's id and credentials with client 1's code.
+    let result = f.exchange(&f.other, &code, Some(VERIFIER)).await;
+    assert!(["invalid_client", "invalid_grant"].contains(&result.1["error"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn a6_35_to_42_a9_50_client_assertions_at_the_token_endpoint() {
+    let f = Fixture::new().await;
+    let rs256 = Rs256::generate("tpp-rs256");
+    publish_extra_keys(&f, &f.tpp, vec![rs256.jwk()]).await;
+    let now = f.clock.now().unix_seconds();
+    let id = f.tpp.client_id.as_str();
+    let token_url = f.mtls(0, "token");
+    let signer = f.tpp.signer.clone();
+    let sign = |claims: Value| {
+        let signer = signer.clone();
+        async move {
+            jws::sign_claims(signer.as_ref(), None, &claims)
+                .await
+                .unwrap()
+        }
+    };
+    let jti = || uuid::Uuid::new_v4().to_string();
+    let post = |assertion: Option<String>| {
+        let f = &f;
+        async move {
+            let mut form = vec![
+                ("grant_type".to_owned(), "client_credentials".to_owned()),
+                ("scope".into(), "consents".into()),
+                ("client_id".into(), f.tpp.client_id.to_string()),
+            ];
+            if let Some(assertion) = assertion {
+                form.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
+                form.push(("client_assertion".into(), assertion));
+            }
+            f.post("/banco-azul/token", Some(&f.tpp.cert), &form).await
+        }
+    };
+    let refused = vec![
+        ("A6.35 RS256", jws::sign_claims(&rs256, None, &json!({"iss": id, "sub": id, "aud": token_url, "jti": jti(), "exp": now + 60})).await.unwrap()),
+        ("A6.37 exp five minutes ago", sign(json!({"iss": id, "sub": id, "aud": token_url, "jti": jti(), "iat": now - 360, "exp": now - 300})).await),
+        ("A6.38 wrong aud", sign(json!({"iss": id, "sub": id, "aud": "https://127.0.0.1/another-server/token", "jti": jti(), "exp": now + 60})).await),
+        ("A6.39 no sub", sign(json!({"iss": id, "aud": token_url, "jti": jti(), "exp": now + 60})).await),
+        ("A6.40 wrong iss", sign(json!({"iss": "other-client", "sub": id, "aud": token_url, "jti": jti(), "exp": now + 60})).await),
+        ("A6.41 wrong sub", sign(json!({"iss": id, "sub": "other-client", "aud": token_url, "jti": jti(), "exp": now + 60})).await),
+    ];
+    for (case, assertion) in refused {
+        let result = post(Some(assertion)).await;
+        assert!(
+            result.0 == StatusCode::UNAUTHORIZED || result.0 == StatusCode::BAD_REQUEST,
+            "{case}"
+        );
+        assert_eq!(result.1["error"], "invalid_client", "{case}: {}", result.1);
+    }
+    // A6.36: no assertion at all.
+    let result = post(None).await;
+    assert_eq!(result.1["error"], "invalid_client");
+    // A6.42: aud = issuer; A9.50: aud array with the issuer.
+    let accepted = vec![
+        ("A6.42 issuer as aud", sign(json!({"iss": id, "sub": id, "aud": f.issuer(0), "jti": jti(), "exp": now + 60})).await),
+        ("A9.50 array aud", sign(json!({"iss": id, "sub": id, "aud": [f.issuer(0), "https://127.0.0.1/dummy"], "jti": jti(), "exp": now + 60})).await),
+    ];
+    for (case, assertion) in accepted {
+        let result = post(Some(assertion)).await;
+        assert_eq!(result.0, StatusCode::OK, "{case}: {}", result.1);
+    }
+}
+
+#[tokio::test]
+async fn b1_11_put_accepts_its_own_registration_response_and_b1_22_without_subject_type() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("roundtrip").await;
+    let (_, registered) = f
+        .register_dcr(&party, &f.registration_body(&party).await)
+        .await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let rat = registered["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/banco-azul/register/{client_id}");
+    // The response as is, a fresh statement, the second redirect URI.
+    let mut update = match registered.clone() {
+        Value::Object(map) => map,
+        _ => unreachable_map(),
+    };
+    let ssa = f.ssa(&ssa_claims(&f, &party, &["DADOS", "PAGTO"])).await;
+    update.insert("software_statement".into(), json!(ssa));
+    update.insert("redirect_uris".into(), json!([REDIRECT, SECOND_REDIRECT]));
+    update.remove("subject_type");
+    let (status, updated) = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&party.cert),
+            Some(&rat),
+            Some(&update),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["registration_access_token"], json!(rat));
+    assert_eq!(updated["redirect_uris"], json!([REDIRECT, SECOND_REDIRECT]));
+    // Failed updates leave the configuration as it was.
+    let before = f
+        .send_json(Method::GET, &path, Some(&party.cert), Some(&rat), None)
+        .await
+        .1;
+    let mut no_ssa = update.clone();
+    no_ssa.remove("software_statement");
+    no_ssa.insert("redirect_uris".into(), json!([REDIRECT]));
+    let result = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&party.cert),
+            Some(&rat),
+            Some(&no_ssa),
+        )
+        .await;
+    assert_oauth_error(
+        &result,
+        StatusCode::BAD_REQUEST,
+        "invalid_software_statement",
+    );
+    let bad_token = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&party.cert),
+            Some("nope"),
+            Some(&update),
+        )
+        .await;
+    assert_eq!(bad_token.0, StatusCode::UNAUTHORIZED);
+    assert!(bad_token.1.get("client_id").is_none());
+    let after = f
+        .send_json(Method::GET, &path, Some(&party.cert), Some(&rat), None)
+        .await
+        .1;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn b1_08_software_statement_values_in_the_body_are_not_a_statement() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("nossa").await;
+    let mut body = f.registration_body(&party).await;
+    body.remove("software_statement");
+    if let Value::Object(claims) = ssa_claims(&f, &party, &["DADOS"]) {
+        body.extend(claims);
+    }
+    let result = f.register_dcr(&party, &body).await;
+    assert_eq!(result.0, StatusCode::BAD_REQUEST);
+    assert!(result.1.get("client_id").is_none());
+}
+
+#[tokio::test]
+async fn b2_21_client_takeover_with_another_organisations_certificate_fails() {
+    let f = Fixture::new().await;
+    let party = f.fresh_participant("victim").await;
+    let (_, registered) = f
+        .register_dcr(&party, &f.registration_body(&party).await)
+        .await;
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let rat = registered["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/banco-azul/register/{client_id}");
+    // The attacker holds the token but presents its own certificate and statement.
+    let get = f
+        .send_json(Method::GET, &path, Some(&f.other.cert), Some(&rat), None)
+        .await;
+    assert_eq!(get.0, StatusCode::UNAUTHORIZED);
+    assert!(get.1.get("client_id").is_none());
+    let mut takeover = f.registration_body(&f.other).await;
+    takeover.insert("client_id".into(), json!(client_id));
+    let put = f
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&f.other.cert),
+            Some(&rat),
+            Some(&takeover),
+        )
+        .await;
+    assert_eq!(put.0, StatusCode::UNAUTHORIZED);
+    assert!(put.1.get("client_id").is_none());
+    let victim = Party {
+        client_id: ClientId::new(client_id).unwrap(),
+        ..party
+    };
+    let form = vec![
+        ("grant_type".to_owned(), "client_credentials".to_owned()),
+        ("client_id".into(), victim.client_id.to_string()),
+        ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+        (
+            "client_assertion".into(),
+            f.assertion(&victim, &f.mtls(0, "token")).await,
+        ),
+    ];
+    assert_oauth_error(
+        &f.post("/banco-azul/token", Some(&f.other.cert), &form)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
 }

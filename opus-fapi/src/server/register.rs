@@ -667,13 +667,11 @@ pub(crate) async fn manage(
         *response.status_mut() = StatusCode::FORBIDDEN;
         response
     };
+    // The token alone is not enough: the client stays bound to its
+    // organisation's certificates (a takeover attempt is a 401).
     if certificate.organisation_id != Some(record.organisation_id) {
-        return Ok(forbidden(
-            OAuthError::new(
-                OAuthErrorCode::AccessDenied,
-                "the certificate is of another organisation",
-            )
-            .to_response(),
+        return Err(OAuthError::invalid_client(
+            "the certificate is of another organisation",
         ));
     }
     match parts.method {
@@ -705,15 +703,25 @@ pub(crate) async fn manage(
                     "client_id must be the client's",
                 ));
             }
-            for forbidden_member in [
-                "registration_access_token",
-                "registration_client_uri",
-                "client_id_issued_at",
-                "client_secret_expires_at",
-            ] {
-                if body.contains_key(forbidden_member) {
-                    return Err(metadata_error("server-assigned members must not be sent"));
+            // RFC 7592 §2.2 forbids sending server-assigned members; clients
+            // (and the OFB suite) often send back the registration response
+            // as is, so they are accepted when they equal what we assigned.
+            let uri = format!("{}/{}", brand.mtls_endpoint("register"), record.client_id);
+            let assigned = [
+                ("registration_access_token", json!(token)),
+                ("registration_client_uri", json!(uri)),
+                (
+                    "client_id_issued_at",
+                    json!(record.created_at.unix_seconds()),
+                ),
+            ];
+            for (member, value) in assigned {
+                if body.get(member).is_some_and(|sent| sent != &value) {
+                    return Err(metadata_error("server-assigned members cannot be changed"));
                 }
+            }
+            if body.contains_key("client_secret_expires_at") || body.contains_key("client_secret") {
+                return Err(metadata_error("client secrets are not issued"));
             }
             let ssa = body
                 .get("software_statement")
