@@ -79,6 +79,9 @@ struct Fixture {
     tpp: Party,
     other: Party,
     authenticator: Arc<RecordingAuthenticator>,
+    /// The institution's key custody (shared by replicas, as an HSM is).
+    bank_custody: Arc<TestKeyCustody>,
+    brand_keys: Vec<Arc<dyn KeyCustody>>,
 }
 
 fn brand(id: &str) -> Brand {
@@ -99,11 +102,15 @@ fn b64(bytes: impl AsRef<[u8]>) -> String {
 
 impl Fixture {
     async fn new() -> Self {
+        Self::with_storage(Storage::from_backend(Arc::new(MemoryStore::new()))).await
+    }
+
+    async fn with_storage(storage: Storage) -> Self {
         let clock = Arc::new(ManualClock::new());
-        let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        let bank_custody = Arc::new(TestKeyCustody::new("bank"));
         let sealer = Arc::new(
             Sealer::open_or_create(
-                Arc::new(TestKeyCustody::new("bank")),
+                bank_custody.clone(),
                 storage.data_keys.clone(),
                 clock.clone(),
             )
@@ -121,15 +128,19 @@ impl Fixture {
             .sealer(sealer.clone())
             .clock(clock.clone())
             .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())));
+        let mut brand_keys: Vec<Arc<dyn KeyCustody>> = Vec::new();
         for (i, b) in brands.iter().enumerate() {
-            let keys = SoftwareKeyCustody::builder()
-                .signing_key(SoftwareKey::generate_rsa(&format!("as-sig-{i}")).unwrap())
-                .encryption_key(SoftwareKey::generate_rsa(&format!("as-enc-{i}")).unwrap())
-                .build()
-                .unwrap();
+            let keys: Arc<dyn KeyCustody> = Arc::new(
+                SoftwareKeyCustody::builder()
+                    .signing_key(SoftwareKey::generate_rsa(&format!("as-sig-{i}")).unwrap())
+                    .encryption_key(SoftwareKey::generate_rsa(&format!("as-enc-{i}")).unwrap())
+                    .build()
+                    .unwrap(),
+            );
+            brand_keys.push(keys.clone());
             builder = builder.brand(ServerBrand {
                 brand: b.clone(),
-                keys: Arc::new(keys),
+                keys,
             });
         }
         let server = builder.build().unwrap();
@@ -144,6 +155,8 @@ impl Fixture {
             tpp: dummy_party(),
             other: dummy_party(),
             authenticator,
+            bank_custody,
+            brand_keys,
         };
         fixture.tpp = fixture
             .party("tpp-client", "tpp.example", "11222333000181")
@@ -152,6 +165,33 @@ impl Fixture {
             .party("other-client", "other.example", "11444777000161")
             .await;
         fixture
+    }
+
+    /// Another replica of the server over `storage` (the same database
+    /// through another connection pool): same brands, keys and directory,
+    /// its own sealer opened from the shared data keys.
+    async fn replica(&self, storage: Storage) -> AuthorizationServer {
+        let sealer = Sealer::open_or_create(
+            self.bank_custody.clone(),
+            storage.data_keys.clone(),
+            self.clock.clone(),
+        )
+        .await
+        .unwrap();
+        let mut builder = AuthorizationServer::builder()
+            .authenticator(self.authenticator.clone())
+            .registration(Registration::new(self.directory.clone(), SSA_ISSUER))
+            .storage(storage)
+            .sealer(Arc::new(sealer))
+            .clock(self.clock.clone())
+            .client_keys(Arc::new(DirectoryClientKeys::new(self.directory.clone())));
+        for (brand, keys) in self.brands.iter().zip(&self.brand_keys) {
+            builder = builder.brand(ServerBrand {
+                brand: brand.clone(),
+                keys: keys.clone(),
+            });
+        }
+        builder.build().unwrap()
     }
 
     /// A participant whose client is registered with the first brand.
@@ -326,6 +366,16 @@ impl Fixture {
         cert: Option<&IssuedCertificate>,
         form: &[(String, String)],
     ) -> (StatusCode, Value) {
+        self.post_via(&self.server, path, cert, form).await
+    }
+
+    async fn post_via(
+        &self,
+        server: &AuthorizationServer,
+        path: &str,
+        cert: Option<&IssuedCertificate>,
+        form: &[(String, String)],
+    ) -> (StatusCode, Value) {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -335,19 +385,17 @@ impl Fixture {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Full::new(Bytes::from(body)))
             .unwrap();
-        let response = self.call(request, cert).await;
+        let response = call_via(server, request, cert).await;
         let status = response.status();
         (status, json_body(response).await)
     }
 
     async fn call(
         &self,
-        mut request: Request<Full<Bytes>>,
+        request: Request<Full<Bytes>>,
         cert: Option<&IssuedCertificate>,
     ) -> Response<Full<Bytes>> {
-        request.extensions_mut().insert(connection(cert));
-        let service = ClientCertificateLayer::tls_only().layer(self.server.clone());
-        service.oneshot(request).await.unwrap()
+        call_via(&self.server, request, cert).await
     }
 
     /// PAR for `party` with `claims` signed by its key.
@@ -422,6 +470,16 @@ fn dummy_party() -> Party {
         signer: Arc::new(Never),
         custody: None,
     }
+}
+
+async fn call_via(
+    server: &AuthorizationServer,
+    mut request: Request<Full<Bytes>>,
+    cert: Option<&IssuedCertificate>,
+) -> Response<Full<Bytes>> {
+    request.extensions_mut().insert(connection(cert));
+    let service = ClientCertificateLayer::tls_only().layer(server.clone());
+    service.oneshot(request).await.unwrap()
 }
 
 fn connection(cert: Option<&IssuedCertificate>) -> ConnectionInfo {
@@ -2059,6 +2117,16 @@ impl Fixture {
         code: &str,
         verifier: Option<&str>,
     ) -> (StatusCode, Value) {
+        self.exchange_via(&self.server, party, code, verifier).await
+    }
+
+    async fn exchange_via(
+        &self,
+        server: &AuthorizationServer,
+        party: &Party,
+        code: &str,
+        verifier: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut form = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
             ("code".into(), code.into()),
@@ -2073,7 +2141,7 @@ impl Fixture {
         if let Some(verifier) = verifier {
             form.push(("code_verifier".into(), verifier.into()));
         }
-        self.post("/banco-azul/token", Some(&party.cert), &form)
+        self.post_via(server, "/banco-azul/token", Some(&party.cert), &form)
             .await
     }
 
@@ -4000,4 +4068,164 @@ async fn b2_21_client_takeover_with_another_organisations_certificate_fails() {
         StatusCode::UNAUTHORIZED,
         "invalid_client",
     );
+}
+
+// ------------------------------------------- replicas on one PostgreSQL
+
+/// The PostgreSQL URL from `OPUS_POSTGRES_URL`; `None` (with a message) when
+/// unset, except under `CI=true`, where it fails.
+fn postgres_url() -> Option<String> {
+    match std::env::var("OPUS_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but OPUS_POSTGRES_URL is not set: the replica tests must run in CI")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipping the PostgreSQL replica tests: set OPUS_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+/// A store on `schema` of the test database through a pool of its own.
+async fn postgres_storage(url: &str, schema: &str, create: bool) -> Storage {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let options: PgConnectOptions = url.parse().unwrap();
+    if create {
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .unwrap();
+    Storage::from_backend(Arc::new(
+        opus_store::PostgresStore::from_pool(pool).await.unwrap(),
+    ))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Two server instances, each with its own runtime and connection pool, on
+/// one PostgreSQL schema: a request pushed to one is authorised through the
+/// other, and a code raced from both is redeemed once.
+#[test]
+fn replicas_two_instances_on_one_postgresql_share_grants_and_race_a_code_once() {
+    let Some(url) = postgres_url() else { return };
+    let schema = format!("opus_as_{}", uuid::Uuid::new_v4().simple());
+    let (rt_a, rt_b) = (runtime(), runtime());
+    let f = Arc::new(rt_a.block_on(async {
+        Fixture::with_storage(postgres_storage(&url, &schema, true).await).await
+    }));
+    let replica = rt_b.block_on(async {
+        f.replica(postgres_storage(&url, &schema, false).await)
+            .await
+    });
+
+    // Pushed on A, taken on B, finished on A.
+    let request_uri = rt_a.block_on(async {
+        let consent = f
+            .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+            .await;
+        let (status, body) = f.par(&f.tpp, &f.request_claims(&f.tpp, &consent)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["request_uri"].as_str().unwrap().to_owned()
+    });
+    let status = rt_b.block_on(async {
+        let request = Request::builder()
+            .uri(format!(
+                "/banco-azul/authorize?{}",
+                Fixture::authorize_query(&f.tpp, &request_uri)
+            ))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        call_via(&replica, request, None).await.status()
+    });
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let interaction = f.authenticator.last().unwrap();
+    let code = rt_a.block_on(async {
+        let fragment = f
+            .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+            .await;
+        fragment["code"].clone()
+    });
+
+    // Twenty redemptions from each instance at once.
+    let race = |rt: &tokio::runtime::Runtime, server: AuthorizationServer| {
+        let f = f.clone();
+        let code = code.clone();
+        rt.block_on(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..20 {
+                let (f, code, server) = (f.clone(), code.clone(), server.clone());
+                tasks.spawn(async move {
+                    f.exchange_via(&server, &f.tpp, &code, Some(VERIFIER))
+                        .await
+                        .0
+                });
+            }
+            tasks.join_all().await
+        })
+    };
+    let (from_a, from_b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| race(&rt_a, f.server.clone()));
+        let b = scope.spawn(|| race(&rt_b, replica.clone()));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let statuses: Vec<StatusCode> = from_a.into_iter().chain(from_b).collect();
+    assert_eq!(statuses.len(), 40);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST)
+    );
+
+    // One client assertion replayed on both instances at once: accepted once.
+    let assertion = rt_a.block_on(f.assertion(&f.tpp, &f.mtls(0, "token")));
+    let replay = |rt: &tokio::runtime::Runtime, server: AuthorizationServer| {
+        let f = f.clone();
+        let assertion = assertion.clone();
+        rt.block_on(async move {
+            let form = vec![
+                ("grant_type".to_owned(), "client_credentials".to_owned()),
+                ("scope".into(), "consents".into()),
+                ("client_id".into(), f.tpp.client_id.to_string()),
+                ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+                ("client_assertion".into(), assertion),
+            ];
+            f.post_via(&server, "/banco-azul/token", Some(&f.tpp.cert), &form)
+                .await
+                .0
+        })
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| replay(&rt_a, f.server.clone()));
+        let b = scope.spawn(|| replay(&rt_b, replica.clone()));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut outcomes = [a, b];
+    outcomes.sort();
+    assert_eq!(outcomes, [StatusCode::OK, StatusCode::UNAUTHORIZED]);
 }
