@@ -2271,12 +2271,12 @@ async fn checklist_36_37_a1_02_a0_07_08_approval_redirects_with_code_state_and_a
 }
 
 #[tokio::test]
-async fn checklist_29_to_32_a9_46_47_54_64_a2_09_authorization_endpoint_refusals() {
+async fn checklist_29_to_32_a9_45_46_47_54_64_a2_09_authorization_endpoint_refusals() {
     let f = Fixture::new().await;
-    let consent = f
-        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
-        .await;
     let push = || async {
+        let consent = f
+            .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+            .await;
         let (_, body) = f.par(&f.tpp, &f.request_claims(&f.tpp, &consent)).await;
         body["request_uri"].as_str().unwrap().to_owned()
     };
@@ -2286,12 +2286,34 @@ async fn checklist_29_to_32_a9_46_47_54_64_a2_09_authorization_endpoint_refusals
     let (status, location) = f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_none(), "no redirect to an unverified URI");
-    // 30: reused.
+    // A9.45: a second visit before the customer finishes still works.
     let uri = push().await;
     assert_eq!(
         f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await.0,
         StatusCode::SEE_OTHER
     );
+    let first = f.authenticator.last().unwrap();
+    assert_eq!(
+        f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let second = f.authenticator.last().unwrap();
+    assert_ne!(first.id, second.id);
+    let fragment = f
+        .finish(&second, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    assert!(fragment.contains_key("code"));
+    // 30 / A9.46: once an interaction finished, the request is used up: no
+    // second code from the other interaction, and no new visit.
+    let late = f
+        .server
+        .complete_interaction(
+            f.brands[0].id(),
+            &first.id,
+            approval(&f, CUSTOMER, None, Acr::Loa2),
+        )
+        .await;
+    assert_eq!(late.unwrap_err(), InteractionError::NotFound);
     let (status, location) = f.authorize(&Fixture::authorize_query(&f.tpp, &uri)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(location.is_none());
@@ -2311,8 +2333,7 @@ async fn checklist_29_to_32_a9_46_47_54_64_a2_09_authorization_endpoint_refusals
             .0,
         StatusCode::BAD_REQUEST
     );
-    let started = f.authenticator.started().len();
-    assert_eq!(started, 1);
+    assert_eq!(f.authenticator.started().len(), 2);
     // 32: extra parameters are ignored; the scope is the request object's.
     let uri = push().await;
     let query = format!(
@@ -2329,7 +2350,10 @@ async fn checklist_29_to_32_a9_46_47_54_64_a2_09_authorization_endpoint_refusals
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["scope"],
-        json!(format!("openid accounts consent:{consent}"))
+        json!(format!(
+            "openid accounts consent:{}",
+            interaction.consent_id
+        ))
     );
 }
 

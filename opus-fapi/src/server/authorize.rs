@@ -22,9 +22,10 @@ use opus_core::interaction::{
 };
 use opus_core::keys::KeyPurpose;
 use opus_core::seal::SealContext;
-use opus_core::store::{AuthorizationCodeRecord, ParRecord, StoreError, TokenHash};
+use opus_core::store::{AuthorizationCodeRecord, ParRecord, ReplayScope, StoreError, TokenHash};
 use opus_core::{
-    BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Timestamp,
+    BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Jti,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -42,6 +43,7 @@ use crate::jose::{b64_encode, jws};
 pub(crate) const CODE_TTL: Duration = Duration::from_secs(60);
 /// How long a front-channel ID token is valid.
 const ID_TOKEN_TTL: Duration = Duration::from_secs(300);
+const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 const INTERACTION_PREFIX: &str = "urn:opus:interaction:";
 /// The owner recorded on interaction sessions in the grant store.
 const INTERACTION_OWNER: &str = "opus.interaction";
@@ -61,6 +63,8 @@ pub(crate) struct CodeGrant {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
     request: AuthorizationRequest,
+    /// The pushed request it came from: used up when the interaction ends.
+    request_uri: String,
 }
 
 /// Why an interaction could not be completed.
@@ -175,6 +179,19 @@ pub(crate) async fn authorize(
             "A requisição de autorização expirou ou já foi usada.",
         );
     };
+    // A visit does not use the request up (a reload or a second visit
+    // before the customer finishes must work); the end of the interaction
+    // does. Put it back as it was.
+    match inner.storage.grants.put_par(&record).await {
+        Ok(()) | Err(StoreError::Conflict) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "grant store unavailable");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Tente novamente mais tarde.",
+            );
+        }
+    }
     match start_interaction(inner, brand, &record, now).await {
         Ok(to) => redirect(&to),
         Err(e) => {
@@ -219,6 +236,7 @@ async fn start_interaction(
             &SealContext::new("interaction", brand_id, &key),
             &Session {
                 request: request.clone(),
+                request_uri: record.request_uri.clone(),
             },
         )
         .map_err(|_| InteractionError::Internal("sealing"))?;
@@ -303,6 +321,30 @@ pub(crate) async fn complete(
         .await
         .map_err(|_| InteractionError::Internal("interaction unreadable"))?;
     let request = session.request;
+    // One pushed request, one outcome: of several interactions opened from
+    // it, only the first to finish counts, and the request is gone after.
+    let used = ReplayScope {
+        brand: brand_id.clone(),
+        namespace: "request-uri".to_owned(),
+    };
+    let marker = Jti::new(session.request_uri.trim_start_matches(REQUEST_URI_PREFIX))
+        .map_err(|_| InteractionError::Internal("request_uri"))?;
+    match inner
+        .storage
+        .replay
+        .insert_jti(&used, &marker, record.expires_at, now)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Err(InteractionError::NotFound),
+        Err(_) => return Err(InteractionError::Internal("replay store")),
+    }
+    inner
+        .storage
+        .grants
+        .take_par(brand_id, &session.request_uri, &request.client_id, now)
+        .await
+        .map_err(|_| InteractionError::Internal("grant store"))?;
     let client = load_client(inner, brand_id, &request.client_id).await?;
     let approval = match outcome {
         InteractionOutcome::Approved(approval) => approval,
