@@ -1,10 +1,12 @@
 //! The sandbox: Open Finance Brasil on one machine, step by step.
 //!
-//! At this stage it walks, in process, through the foundation every other
-//! part stands on: the test PKI with OFB certificate identities, a
-//! two-brand bank, a data consent sealed into the embedded store, looked up
-//! by blind index, authorised with compare-and-set (a concurrent second
-//! authorisation loses), and the OFB envelopes a client would receive.
+//! It walks, in process, through the foundation every other part stands on
+//! (the test PKI with OFB certificate identities, a two-brand bank, a data
+//! consent sealed into the embedded store, looked up by blind index,
+//! authorised with compare-and-set, the OFB envelopes a client would
+//! receive), then through a FAPI-BR journey: registration with a software
+//! statement, PAR, the customer's approval, tokens, a protected API and
+//! revocation (see `fapi.rs`).
 
 use std::error::Error;
 use std::sync::Arc;
@@ -21,13 +23,15 @@ use opus_store::{MemoryStore, SqliteStore};
 use opus_testkit::{ManualClock, OfbSubject, TestKeyCustody, TestPki};
 use url::Url;
 
+mod fapi;
+
 fn step(n: usize, total: usize, title: &str) {
     println!("\n[{n}/{total}] {title}");
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    const STEPS: usize = 6;
+    const STEPS: usize = 9;
     println!("OPUS Open Finance SDK sandbox — the foundation, on the embedded store");
 
     step(
@@ -213,16 +217,32 @@ async fn main() -> Result<(), Box<dyn Error>> {
         String::from_utf8_lossy(error.body())
     );
 
-    if !in_memory {
-        let _ = std::fs::remove_file(&db_path);
-        let _ = std::fs::remove_file(format!("{}-wal", db_path.display()));
-        let _ = std::fs::remove_file(format!("{}-shm", db_path.display()));
+    let walkthrough = fapi::walkthrough(fapi::Setup {
+        pki: &pki,
+        tpp: &tpp,
+        transport: &transport,
+        brands: &brands,
+        storage: storage.clone(),
+        sealer: Arc::new(sealer),
+        clock: clock.clone(),
+        customer: consent.logged_user.clone(),
+        first_step: 7,
+        steps: STEPS,
+    })
+    .await;
+    if let Err(e) = walkthrough {
+        cleanup(in_memory, &db_path);
+        return Err(e);
     }
+    cleanup(in_memory, &db_path);
+    println!("\nDone. Run the tests with: cargo test --workspace --all-features");
+    Ok(())
+}
+
+fn cleanup(in_memory: bool, db_path: &std::path::Path) {
     if !in_memory {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
         }
     }
-    println!("\nDone. Run the tests with: cargo test --workspace --all-features");
-    Ok(())
 }
