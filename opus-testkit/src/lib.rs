@@ -44,6 +44,7 @@
 //! key is ever written to the repository.
 
 pub mod conformance;
+pub mod openapi;
 pub mod pki;
 
 mod clock;
