@@ -1,0 +1,19 @@
+//! Consent lifecycles of the OPUS Open Finance Brasil SDK.
+//!
+//! - [`data`]: data-sharing consents (Consents API 3.3.1): the permission
+//!   groups and PF/PJ rules, creation, expiry by the clock (the 60-minute
+//!   authorisation window and `expirationDateTime`), rejection and
+//!   revocation with the spec's reasons and who ended it, a domain event on
+//!   every transition (through the outbox, in the same transaction), and the
+//!   revocation of the consent's tokens when it ends.
+//! - [`api`]: the Consents API as a `tower::Service`, behind the resource
+//!   guard of `opus-fapi`.
+//!
+//! Payment and recurring consents, consent extensions and the management API
+//! for the bank's channels are not here yet.
+
+pub mod api;
+pub mod data;
+
+pub use api::ConsentsApi;
+pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents};
