@@ -2253,7 +2253,9 @@ async fn checklist_36_37_a1_02_a0_07_08_approval_redirects_with_code_state_and_a
     let sub = claims["sub"].as_str().unwrap();
     assert!(!sub.contains(CUSTOMER));
     assert!(!claims.contains_key("cpf"));
-    // The consent is authorised.
+    // The consent is authorised, and the change is an event in the outbox.
+    let events = opus_core::store::Topic::new("events").unwrap();
+    assert_eq!(f.storage.outbox.pending(&events).await.unwrap(), 1);
     assert_eq!(
         f.consent_status(&consent).await.status,
         ConsentStatus::Authorised

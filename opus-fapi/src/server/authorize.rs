@@ -17,15 +17,18 @@ use opus_core::consent::{
     ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
     RejectedBy,
 };
+use opus_core::event::{DomainEvent, EventKind};
 use opus_core::interaction::{
     Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
 };
 use opus_core::keys::KeyPurpose;
 use opus_core::seal::SealContext;
-use opus_core::store::{AuthorizationCodeRecord, ParRecord, ReplayScope, StoreError, TokenHash};
+use opus_core::store::{
+    AuthorizationCodeRecord, OutboxMessage, ParRecord, ReplayScope, StoreError, TokenHash,
+};
 use opus_core::{
     BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Jti,
-    Timestamp,
+    MessageId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -609,16 +612,40 @@ async fn authorise_consent(
     let sealed = consent
         .seal(&inner.sealer)
         .map_err(|_| InteractionError::Internal("sealing"))?;
+    let event = status_event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
     match inner
         .storage
         .consents
-        .update_consent(&sealed, version, &[])
+        .update_consent(&sealed, version, &[event])
         .await
     {
         Ok(_) => Ok(Ok(())),
         Err(StoreError::Conflict) => Ok(Err(DenialReason::Expired)),
         Err(_) => Err(InteractionError::Internal("consent store")),
     }
+}
+
+/// The outbox message of a consent's move from `from` to its current status,
+/// written in the same transaction as the move.
+fn status_event(
+    consent: &DataConsent,
+    from: ConsentStatus,
+    now: Timestamp,
+) -> Result<OutboxMessage, InteractionError> {
+    DomainEvent {
+        id: MessageId::random(),
+        brand: consent.brand.clone(),
+        occurred_at: now,
+        kind: EventKind::ConsentStatusChanged {
+            consent_id: consent.id.clone(),
+            consent_kind: ConsentKind::Data,
+            client_id: consent.client_id.clone(),
+            from,
+            to: consent.status,
+        },
+    }
+    .outbox_message()
+    .map_err(|_| InteractionError::Internal("event"))
 }
 
 /// Rejects a still-awaiting consent after a denial, with the reason the
@@ -665,10 +692,11 @@ async fn reject_consent(
     let sealed = consent
         .seal(&inner.sealer)
         .map_err(|_| InteractionError::Internal("sealing"))?;
+    let event = status_event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
     match inner
         .storage
         .consents
-        .update_consent(&sealed, record.version, &[])
+        .update_consent(&sealed, record.version, &[event])
         .await
     {
         // Someone else moved it on (another tab authorised or rejected it).
