@@ -4255,3 +4255,30 @@ fn replicas_two_instances_on_one_postgresql_share_grants_and_race_a_code_once() 
     outcomes.sort();
     assert_eq!(outcomes, [StatusCode::OK, StatusCode::UNAUTHORIZED]);
 }
+
+#[tokio::test]
+async fn a4_28_authorization_errors_are_a_page_for_browsers_and_json_otherwise() {
+    let f = Fixture::new().await;
+    let query = "client_id=tpp-client&request=eyJ.eyJ.x&response_type=code%20id_token";
+    for (accept, content_type) in [
+        (
+            Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+            "text/html; charset=utf-8",
+        ),
+        (None, "application/json"),
+    ] {
+        let mut builder = Request::builder().uri(format!("/banco-azul/authorize?{query}"));
+        if let Some(accept) = accept {
+            builder = builder.header(header::ACCEPT, accept);
+        }
+        let response = f
+            .call(builder.body(Full::new(Bytes::new())).unwrap(), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(header::LOCATION).is_none());
+        assert_eq!(response.headers()[header::CONTENT_TYPE], content_type);
+        if accept.is_none() {
+            assert_eq!(json_body(response).await["error"], "invalid_request");
+        }
+    }
+}

@@ -88,6 +88,20 @@ impl MockDirectory {
         self.with(|s| s.ssa_keys = jwks);
     }
 
+    /// The published keystore of a software statement, if any.
+    pub fn software_statement_jwks_now(
+        &self,
+        org: &OrganisationId,
+        software_statement: &SoftwareStatementId,
+    ) -> Option<JwkSet> {
+        self.with(|s| s.software_jwks.get(&(*org, *software_statement)).cloned())
+    }
+
+    /// The published keystore of an organisation, if any.
+    pub fn organisation_jwks_now(&self, org: &OrganisationId) -> Option<JwkSet> {
+        self.with(|s| s.organisation_jwks.get(org).cloned())
+    }
+
     /// Signs a software statement assertion with `claims`, as the directory
     /// does (PS256, `typ: JWT`); the first call makes the directory's SSA key
     /// and publishes it in [`Directory::ssa_signing_keys`].

@@ -204,6 +204,35 @@ impl TestPki {
         &self,
         subject: &OfbSubject,
     ) -> Result<IssuedCertificate, PkiError> {
+        self.issue(Self::transport_params(subject)?)
+    }
+
+    /// A client transport certificate for `subject` and the key of a
+    /// certificate signing request (PEM), as the directory issues them; the
+    /// PEM of the leaf followed by the intermediate.
+    ///
+    /// # Errors
+    /// [`PkiError`] when the request does not parse or signing fails.
+    pub fn transport_certificate_for_csr(
+        &self,
+        subject: &OfbSubject,
+        csr_pem: &str,
+    ) -> Result<String, PkiError> {
+        let mut csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let mut params = Self::transport_params(subject)?;
+        params.use_authority_key_identifier_extension = true;
+        params.is_ca = IsCa::ExplicitNoCa;
+        csr.params = params;
+        let cert = csr.signed_by(&self.intermediate)?;
+        Ok(format!("{}{}", cert.pem(), self.intermediate.pem()))
+    }
+
+    /// The intermediate certificate, PEM.
+    pub fn intermediate_pem(&self) -> String {
+        self.intermediate.pem()
+    }
+
+    fn transport_params(subject: &OfbSubject) -> Result<CertificateParams, PkiError> {
         let mut params = CertificateParams::new(vec![subject.common_name.clone()])?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, printable("BR")?);
@@ -238,7 +267,7 @@ impl TestPki {
             KeyUsagePurpose::KeyEncipherment,
         ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.issue(params)
+        Ok(params)
     }
 
     /// A signing certificate (BRSEAL) for `subject`'s organisation.

@@ -127,61 +127,83 @@ fn redirect(to: &Url) -> Response<Body> {
     response
 }
 
+/// Why the authorization endpoint stopped: shown on an error page to a
+/// browser, or as an OAuth error body to anything else.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
+const INVALID: Refusal = Refusal {
+    status: StatusCode::BAD_REQUEST,
+    code: "invalid_request",
+    message: "A requisição de autorização é inválida.",
+};
+const UNAVAILABLE: Refusal = Refusal {
+    status: StatusCode::INTERNAL_SERVER_ERROR,
+    code: "server_error",
+    message: "Tente novamente mais tarde.",
+};
+
 /// `GET /authorize?client_id=…&request_uri=…`. Anything but a live pushed
-/// request of that client ends on an error page, never a redirect to an
-/// unverified URI; other query parameters are ignored (only the request
-/// object counts).
+/// request of that client ends on an error page (or, for a client that does
+/// not accept HTML, an OAuth error body), never a redirect to an unverified
+/// URI; other query parameters are ignored (only the request object counts).
 pub(crate) async fn authorize(
     inner: &Inner,
     brand: &BrandEndpoints,
     query: Option<&str>,
+    accept: Option<&str>,
 ) -> Response<Body> {
+    match begin(inner, brand, query).await {
+        Ok(to) => redirect(&to),
+        Err(refusal) if accept.is_some_and(|a| a.contains("text/html")) => {
+            error_page(refusal.status, refusal.message)
+        }
+        Err(refusal) => {
+            let description = match refusal.code {
+                "invalid_request_uri" => "the request_uri is unknown, expired or used",
+                "server_error" => "try again later",
+                _ => "only client_id and a pushed request_uri are accepted",
+            };
+            super::json_response(
+                refusal.status,
+                &serde_json::json!({"error": refusal.code, "error_description": description}),
+            )
+        }
+    }
+}
+
+async fn begin(inner: &Inner, brand: &BrandEndpoints, query: Option<&str>) -> Result<Url, Refusal> {
     let params: BTreeMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .into_owned()
             .collect();
     let (Some(client_id), Some(request_uri)) = (params.get("client_id"), params.get("request_uri"))
     else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "A requisição de autorização está incompleta.",
-        );
+        return Err(INVALID);
     };
-    if !request_uri.starts_with("urn:ietf:params:oauth:request_uri:") {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "A requisição de autorização é inválida.",
-        );
+    if !request_uri.starts_with(REQUEST_URI_PREFIX) {
+        return Err(INVALID);
     }
-    let Ok(client_id) = ClientId::new(client_id.clone()) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "A requisição de autorização é inválida.",
-        );
-    };
+    let client_id = ClientId::new(client_id.clone()).map_err(|_| INVALID)?;
     let brand_id = brand.server.brand.id();
     let now = inner.clock.now();
-    let taken = match inner
+    let taken = inner
         .storage
         .grants
         .take_par(brand_id, request_uri, &client_id, now)
         .await
-    {
-        Ok(taken) => taken,
-        Err(e) => {
+        .map_err(|e| {
             tracing::warn!(error = %e, "grant store unavailable");
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Tente novamente mais tarde.",
-            );
-        }
-    };
-    let Some(record) = taken else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "A requisição de autorização expirou ou já foi usada.",
-        );
-    };
+            UNAVAILABLE
+        })?;
+    let record = taken.ok_or(Refusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_request_uri",
+        message: "A requisição de autorização expirou ou já foi usada.",
+    })?;
     // A visit does not use the request up (a reload or a second visit
     // before the customer finishes must work); the end of the interaction
     // does. Put it back as it was.
@@ -189,22 +211,15 @@ pub(crate) async fn authorize(
         Ok(()) | Err(StoreError::Conflict) => {}
         Err(e) => {
             tracing::warn!(error = %e, "grant store unavailable");
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Tente novamente mais tarde.",
-            );
+            return Err(UNAVAILABLE);
         }
     }
-    match start_interaction(inner, brand, &record, now).await {
-        Ok(to) => redirect(&to),
-        Err(e) => {
+    start_interaction(inner, brand, &record, now)
+        .await
+        .map_err(|e| {
             tracing::warn!(error = %e, "interaction not started");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Tente novamente mais tarde.",
-            )
-        }
-    }
+            UNAVAILABLE
+        })
 }
 
 async fn start_interaction(

@@ -501,7 +501,16 @@ impl Inner {
             (".well-known/openid-configuration", &Method::GET) => self.discovery(brand).await,
             ("jwks", &Method::GET) => self.jwks(brand).await,
             ("authorize", &Method::GET) => {
-                authorize::authorize(&self, brand, request.uri().query()).await
+                authorize::authorize(
+                    &self,
+                    brand,
+                    request.uri().query(),
+                    request
+                        .headers()
+                        .get(header::ACCEPT)
+                        .and_then(|v| v.to_str().ok()),
+                )
+                .await
             }
             _ if endpoint == "register" || endpoint.starts_with("register/") => {
                 self.registration_endpoint(brand, &endpoint, request).await

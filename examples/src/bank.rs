@@ -1,0 +1,437 @@
+//! A bank on loopback, for the sandbox and for interoperability runs: the
+//! FAPI-BR authorization server of a brand, its Consents API behind the
+//! resource guard, a test-mode login front that approves as the consent's
+//! `loggedUser`, and a mock directory offering the interop kit's
+//! test-registration contract — all on one HTTPS listener at 127.0.0.1 that
+//! asks for (and verifies, but does not require) client certificates.
+//!
+//! Test mode only: the login front approves every interaction.
+
+use std::convert::Infallible;
+use std::error::Error;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use opus_consent::{ConsentsApi, DataConsentPolicy, DataConsents};
+use opus_core::interaction::{Acr, InteractionApproval, InteractionOutcome};
+use opus_core::keys::JwkSet;
+use opus_core::seal::Sealer;
+use opus_core::{
+    AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, OrganisationId, SoftwareStatementId,
+    Storage, SystemClock,
+};
+use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
+use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
+use opus_fapi::server::guard::ResourceGuardLayer;
+use opus_fapi::server::{AuthorizationServer, DirectoryClientKeys, Registration, ServerBrand};
+use opus_store::MemoryStore;
+use opus_testkit::{MockDirectory, OfbSubject, RecordingAuthenticator, TestKeyCustody, TestPki};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower::{Layer, ServiceExt};
+use url::Url;
+
+/// Errors of this module.
+pub type Failure = Box<dyn Error + Send + Sync>;
+
+/// The SSA issuer of the mock directory (sandbox environment).
+pub const SSA_ISSUER: &str = "Open Banking Open Banking Brasil sandbox SSA issuer";
+const MAX_BODY: usize = 256 * 1024;
+
+struct Shared {
+    base: Url,
+    brand: Brand,
+    server: AuthorizationServer,
+    consents: DataConsents,
+    consents_api: ConsentsApi,
+    guard: ResourceGuardLayer,
+    directory: Arc<MockDirectory>,
+    authenticator: Arc<RecordingAuthenticator>,
+    pki: TestPki,
+    clock: Arc<dyn Clock>,
+}
+
+/// A running loopback bank.
+pub struct LoopbackBank {
+    base: Url,
+    brand: Brand,
+    ca_pem: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for LoopbackBank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopbackBank")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn plain(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}
+
+impl LoopbackBank {
+    /// Starts the bank on a free loopback port.
+    ///
+    /// # Errors
+    /// When the listener, the PKI or the server configuration cannot be set up.
+    pub async fn start() -> Result<Self, Failure> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = Url::parse(&format!(
+            "https://127.0.0.1:{}/",
+            listener.local_addr()?.port()
+        ))?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        let sealer = Arc::new(
+            Sealer::open_or_create(
+                Arc::new(TestKeyCustody::new("loopback-bank")),
+                storage.data_keys.clone(),
+                clock.clone(),
+            )
+            .await?,
+        );
+        let pki = TestPki::generate("Loopback Directory")?;
+        let directory = Arc::new(MockDirectory::new());
+        let brand = Brand::builder(BrandId::new("banco-azul")?)
+            .display_name("Banco Azul")
+            .organisation_id(OrganisationId::random())
+            .authorisation_server_id(AuthorisationServerId::random())
+            .issuer(base.join("banco-azul")?)
+            .api_base_url(base.join("banco-azul/api")?)
+            .mtls_base_url(base.clone())
+            .build()?;
+        let authenticator = Arc::new(RecordingAuthenticator::new(base.join("login")?));
+        let keys = SoftwareKeyCustody::builder()
+            .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
+            .build()?;
+        let server = AuthorizationServer::builder()
+            .brand(ServerBrand {
+                brand: brand.clone(),
+                keys: Arc::new(keys),
+            })
+            .storage(storage.clone())
+            .sealer(sealer.clone())
+            .clock(clock.clone())
+            .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
+            .authenticator(authenticator.clone())
+            .registration(Registration::new(directory.clone(), SSA_ISSUER))
+            .build()?;
+        let consents = DataConsents::new(
+            storage.clone(),
+            sealer,
+            clock.clone(),
+            DataConsentPolicy::default(),
+        );
+        let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
+        let guard = ResourceGuardLayer::new(brand.id().clone(), storage, clock.clone())
+            .require_scope("consents");
+
+        let tls_leaf = pki.server_certificate(&["127.0.0.1", "localhost"])?;
+        let chain: Vec<CertificateDer<'static>> = tls_leaf
+            .chain_der
+            .iter()
+            .cloned()
+            .map(CertificateDer::from)
+            .collect();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            tls_leaf.key_pkcs8_der.expose().to_vec(),
+        ));
+        let anchors = [CertificateDer::from(pki.root_der().to_vec())];
+        let tls = mtls::server_config(chain, key, &anchors, ClientCertPolicy::Optional)?;
+        let ca_pem = pki.root_pem();
+
+        let shared = Arc::new(Shared {
+            base: base.clone(),
+            brand: brand.clone(),
+            server,
+            consents,
+            consents_api,
+            guard,
+            directory,
+            authenticator,
+            pki,
+            clock,
+        });
+        let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(route(&shared, request).await) }
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(mtls::serve(listener, Some(tls), service, async move {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            base,
+            brand,
+            ca_pem,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// The brand's issuer.
+    pub fn issuer(&self) -> &Url {
+        self.brand.issuer()
+    }
+
+    /// The Consents API collection URL.
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn consents_url(&self) -> Result<Url, url::ParseError> {
+        self.brand.api_url(opus_consent::api::BASE_PATH)
+    }
+
+    /// The mock directory's test-registration URL.
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn test_registration_url(&self) -> Result<Url, url::ParseError> {
+        self.base.join("directory/test-registration")
+    }
+
+    /// The trust anchor of the server's certificate (and of client certificates), PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Stops the listener.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+async fn collect<B>(response: Response<B>) -> Response<Full<Bytes>>
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = response.into_parts();
+    match body.collect().await {
+        Ok(collected) => Response::from_parts(parts, Full::new(collected.to_bytes())),
+        Err(e) => {
+            tracing::warn!(error = %e, "response body failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_owned();
+    let consents_prefix = format!(
+        "{}/{}",
+        shared.brand.api_base_url().path().trim_end_matches('/'),
+        opus_consent::api::BASE_PATH
+    );
+    if path.starts_with("/directory/") {
+        directory(shared, request).await
+    } else if path == "/login" {
+        login(shared, &request).await
+    } else if path.starts_with(&consents_prefix) {
+        let stack = ClientCertificateLayer::tls_only()
+            .layer(shared.guard.layer(shared.consents_api.clone()));
+        match stack.oneshot(request).await {
+            Ok(response) => collect(response).await,
+            Err(never) => match never {},
+        }
+    } else {
+        let stack = ClientCertificateLayer::tls_only().layer(shared.server.clone());
+        match stack.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// Test-mode login: approves interaction `?interaction=<id>` as the
+/// consent's `loggedUser` (and `businessEntity`) at the first acceptable
+/// level, then sends the browser back to the client.
+async fn login(shared: &Shared, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let id = url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "interaction")
+        .map(|(_, v)| v.into_owned());
+    let Some(interaction) = id.and_then(|id| {
+        shared
+            .authenticator
+            .started()
+            .into_iter()
+            .find(|i| i.id.to_string() == id)
+    }) else {
+        return plain(StatusCode::NOT_FOUND);
+    };
+    let Ok(consent) = shared
+        .consents
+        .find(&interaction.brand, &interaction.consent_id)
+        .await
+    else {
+        return plain(StatusCode::NOT_FOUND);
+    };
+    let outcome = InteractionOutcome::Approved(InteractionApproval {
+        subject: consent.logged_user,
+        business_entity: consent.business_entity,
+        acr: interaction.acr_values.first().copied().unwrap_or(Acr::Loa2),
+        auth_time: shared.clock.now(),
+        resources: vec![],
+    });
+    match shared
+        .server
+        .complete_interaction(&interaction.brand, &interaction.id, outcome)
+        .await
+    {
+        Ok(to) => {
+            let mut response = plain(StatusCode::SEE_OTHER);
+            if let Ok(location) = HeaderValue::from_str(to.as_str()) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Err(_) => plain(StatusCode::NOT_FOUND),
+    }
+}
+
+/// The mock directory: `POST /directory/test-registration` and the keystores
+/// at `/directory/{org}/application.jwks` and `/directory/{org}/{software}/application.jwks`.
+async fn directory(
+    shared: &Shared,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = request
+        .uri()
+        .path()
+        .trim_start_matches("/directory/")
+        .to_owned();
+    let segments: Vec<&str> = path.split('/').collect();
+    match (request.method(), segments.as_slice()) {
+        (&Method::POST, ["test-registration"]) => {
+            let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE),
+            };
+            match test_registration(shared, &body).await {
+                Ok(response) => json_response(StatusCode::CREATED, &response),
+                Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"error": e.to_string()})),
+            }
+        }
+        (&Method::GET, [org, "application.jwks"]) => match OrganisationId::parse(org) {
+            Ok(org) => keystore(shared.directory.organisation_jwks_now(&org)),
+            Err(_) => plain(StatusCode::NOT_FOUND),
+        },
+        (&Method::GET, [org, software, "application.jwks"]) => {
+            match (
+                OrganisationId::parse(org),
+                SoftwareStatementId::parse(software),
+            ) {
+                (Ok(org), Ok(software)) => keystore(
+                    shared
+                        .directory
+                        .software_statement_jwks_now(&org, &software),
+                ),
+                _ => plain(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => plain(StatusCode::NOT_FOUND),
+    }
+}
+
+fn keystore(jwks: Option<JwkSet>) -> Response<Full<Bytes>> {
+    match jwks.and_then(|set| serde_json::to_value(set).ok()) {
+        Some(value) => json_response(StatusCode::OK, &value),
+        None => plain(StatusCode::NOT_FOUND),
+    }
+}
+
+async fn test_registration(shared: &Shared, body: &[u8]) -> Result<Value, Failure> {
+    let request: Value = serde_json::from_slice(body)?;
+    let csr = request["transport_csr_pem"]
+        .as_str()
+        .ok_or("transport_csr_pem is required")?;
+    let jwks: JwkSet = serde_json::from_value(request["jwks"].clone())?;
+    if jwks.keys.is_empty() {
+        return Err("jwks needs at least one key".into());
+    }
+    let redirect_uris = request["redirect_uris"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let roles = request["roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![json!("DADOS")]);
+    let org = match request["org_id"].as_str() {
+        Some(org) => OrganisationId::parse(org)?,
+        None => OrganisationId::random(),
+    };
+    let software = SoftwareStatementId::random();
+    let mut subject = OfbSubject::example(
+        &format!("{software}.tpp.localhost"),
+        Cnpj::parse("11222333000181")?,
+    );
+    subject.organisation_id = org;
+    subject.software_statement_id = software;
+    let certificate = shared.pki.transport_certificate_for_csr(&subject, csr)?;
+    shared
+        .directory
+        .set_software_statement_jwks(org, software, jwks.clone());
+    shared.directory.set_organisation_jwks(org, jwks);
+    let software_jwks_uri = shared
+        .base
+        .join(&format!("directory/{org}/{software}/application.jwks"))?;
+    let org_jwks_uri = shared
+        .base
+        .join(&format!("directory/{org}/application.jwks"))?;
+    let statement = shared
+        .directory
+        .issue_software_statement(&json!({
+            "iss": SSA_ISSUER,
+            "iat": shared.clock.now().unix_seconds(),
+            "org_id": org.to_string(),
+            "org_name": "Interop Participant",
+            "org_number": "11222333000181",
+            "org_status": "Active",
+            "software_id": software.to_string(),
+            "software_client_id": software.to_string(),
+            "software_client_name": request["client_name"].as_str().unwrap_or("Interop client"),
+            "software_jwks_uri": software_jwks_uri.as_str(),
+            "software_redirect_uris": redirect_uris,
+            "software_roles": roles,
+            "software_mode": "Test",
+            "software_environment": "sandbox",
+        }))
+        .await?;
+    Ok(json!({
+        "org_id": org.to_string(),
+        "software_id": software.to_string(),
+        "software_statement": statement,
+        "software_jwks_uri": software_jwks_uri.as_str(),
+        "org_jwks_uri": org_jwks_uri.as_str(),
+        "transport_certificate_pem": certificate,
+        "ca_pem": format!("{}{}", shared.pki.root_pem(), shared.pki.intermediate_pem()),
+    }))
+}
+
+/// A CPF for the sandbox's customers.
+pub fn sandbox_customer() -> Result<Cpf, Failure> {
+    Ok(Cpf::parse("52998224725")?)
+}
