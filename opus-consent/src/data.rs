@@ -24,12 +24,9 @@ use opus_core::consent::{
     ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
     Permission, RejectedBy,
 };
-use opus_core::event::{DomainEvent, EventKind};
 use opus_core::seal::Sealer;
 use opus_core::store::{OutboxMessage, StoreError};
-use opus_core::{
-    ApiError, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, MessageId, Storage, Timestamp,
-};
+use opus_core::{ApiError, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, Storage, Timestamp};
 
 use Permission as P;
 
@@ -265,25 +262,13 @@ impl DataConsents {
     }
 
     fn event(
-        &self,
         consent: &DataConsent,
         from: ConsentStatus,
         now: Timestamp,
     ) -> Result<OutboxMessage, ApiError> {
-        DomainEvent {
-            id: MessageId::random(),
-            brand: consent.brand.clone(),
-            occurred_at: now,
-            kind: EventKind::ConsentStatusChanged {
-                consent_id: consent.id.clone(),
-                consent_kind: ConsentKind::Data,
-                client_id: consent.client_id.clone(),
-                from,
-                to: consent.status,
-            },
-        }
-        .outbox_message()
-        .map_err(|_| ApiError::internal())
+        consent
+            .status_changed_message(from, now)
+            .map_err(|_| ApiError::internal())
     }
 
     /// `POST /consents`: validates and stores a new consent for `client`.
@@ -338,7 +323,7 @@ impl DataConsents {
         let record = consent
             .seal(&self.sealer)
             .map_err(|_| ApiError::internal())?;
-        let event = self.event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
+        let event = Self::event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
         let stored = self
             .storage
             .consents
@@ -502,9 +487,7 @@ impl DataConsents {
         let record = consent
             .seal(&self.sealer)
             .map_err(|_| Transition::Failed(ApiError::internal()))?;
-        let event = self
-            .event(&consent, from, now)
-            .map_err(Transition::Failed)?;
+        let event = Self::event(&consent, from, now).map_err(Transition::Failed)?;
         match self
             .storage
             .consents

@@ -210,6 +210,31 @@ struct DataConsentBody {
 }
 
 impl DataConsent {
+    /// The outbox message announcing this consent's move from `from` to its
+    /// current status at `now`, to write in the same transaction as the move.
+    ///
+    /// # Errors
+    /// [`crate::InvalidValue`] only if the events topic name were invalid.
+    pub fn status_changed_message(
+        &self,
+        from: ConsentStatus,
+        now: Timestamp,
+    ) -> Result<crate::store::OutboxMessage, crate::InvalidValue> {
+        crate::event::DomainEvent {
+            id: crate::id::MessageId::random(),
+            brand: self.brand.clone(),
+            occurred_at: now,
+            kind: crate::event::EventKind::ConsentStatusChanged {
+                consent_id: self.id.clone(),
+                consent_kind: ConsentKind::Data,
+                client_id: self.client_id.clone(),
+                from,
+                to: self.status,
+            },
+        }
+        .outbox_message()
+    }
+
     /// When the current status ends by the clock: the authorisation
     /// deadline while awaiting, the expiration date once authorised.
     pub fn deadline(&self) -> Option<Timestamp> {

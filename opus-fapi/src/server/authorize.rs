@@ -17,7 +17,6 @@ use opus_core::consent::{
     ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
     RejectedBy,
 };
-use opus_core::event::{DomainEvent, EventKind};
 use opus_core::interaction::{
     Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
 };
@@ -28,7 +27,7 @@ use opus_core::store::{
 };
 use opus_core::{
     BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Jti,
-    MessageId, Timestamp,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -640,27 +639,14 @@ async fn authorise_consent(
     }
 }
 
-/// The outbox message of a consent's move from `from` to its current status,
-/// written in the same transaction as the move.
 fn status_event(
     consent: &DataConsent,
     from: ConsentStatus,
     now: Timestamp,
 ) -> Result<OutboxMessage, InteractionError> {
-    DomainEvent {
-        id: MessageId::random(),
-        brand: consent.brand.clone(),
-        occurred_at: now,
-        kind: EventKind::ConsentStatusChanged {
-            consent_id: consent.id.clone(),
-            consent_kind: ConsentKind::Data,
-            client_id: consent.client_id.clone(),
-            from,
-            to: consent.status,
-        },
-    }
-    .outbox_message()
-    .map_err(|_| InteractionError::Internal("event"))
+    consent
+        .status_changed_message(from, now)
+        .map_err(|_| InteractionError::Internal("event"))
 }
 
 /// Rejects a still-awaiting consent after a denial, with the reason the

@@ -2,7 +2,7 @@
 //! the one place that maps them to an HTTP status and a JSON body.
 
 use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{Response, StatusCode};
 use http_body_util::Full;
 
 /// An OAuth error code.
@@ -121,17 +121,10 @@ impl OAuthError {
 
     /// The JSON response (`Cache-Control: no-store`).
     pub fn to_response(&self) -> Response<Full<Bytes>> {
-        let body =
-            serde_json::json!({"error": self.code.as_str(), "error_description": self.description});
-        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-        *response.status_mut() = self.code.status();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
+        super::json_response(
+            self.code.status(),
+            &serde_json::json!({"error": self.code.as_str(), "error_description": self.description}),
+        )
     }
 }
 
@@ -181,6 +174,6 @@ mod tests {
         }
         let response = OAuthError::invalid_client("bad assertion").to_response();
         assert_eq!(response.status(), 401);
-        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[http::header::CACHE_CONTROL], "no-store");
     }
 }
