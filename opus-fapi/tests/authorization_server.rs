@@ -171,6 +171,14 @@ impl Fixture {
     /// through another connection pool): same brands, keys and directory,
     /// its own sealer opened from the shared data keys.
     async fn replica(&self, storage: Storage) -> AuthorizationServer {
+        self.replica_builder(storage).await.build().unwrap()
+    }
+
+    /// The builder of [`Self::replica`], for variants.
+    async fn replica_builder(
+        &self,
+        storage: Storage,
+    ) -> opus_fapi::server::AuthorizationServerBuilder {
         let sealer = Sealer::open_or_create(
             self.bank_custody.clone(),
             storage.data_keys.clone(),
@@ -191,7 +199,7 @@ impl Fixture {
                 keys: keys.clone(),
             });
         }
-        builder.build().unwrap()
+        builder
     }
 
     /// A participant whose client is registered with the first brand.
@@ -4281,4 +4289,32 @@ async fn a4_28_authorization_errors_are_a_page_for_browsers_and_json_otherwise()
             assert_eq!(json_body(response).await["error"], "invalid_request");
         }
     }
+}
+
+#[tokio::test]
+async fn a0_09_token_endpoint_id_tokens_can_be_encrypted_when_configured() {
+    let f = Fixture::new().await;
+    let server = f
+        .replica_builder(f.storage.clone())
+        .await
+        .encrypt_token_endpoint_id_tokens(true)
+        .build()
+        .unwrap();
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa2))
+        .await;
+    let (status, body) = f
+        .exchange_via(&server, &f.tpp, &fragment["code"], Some(VERIFIER))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id_token = body["id_token"].as_str().unwrap();
+    assert_eq!(id_token.split('.').count(), 5);
+    let back = front_claims(&f, id_token).await;
+    let front = front_claims(&f, &fragment["id_token"]).await;
+    assert_eq!(back["sub"], front["sub"]);
+    assert!(back.contains_key("at_hash"));
 }

@@ -539,7 +539,7 @@ pub(crate) fn half_hash(value: &str) -> String {
     b64_encode(&d.as_ref()[..16])
 }
 
-async fn encrypted_id_token(
+pub(crate) async fn encrypted_id_token(
     inner: &Inner,
     brand: &BrandEndpoints,
     client: &RegisteredClient,

@@ -145,6 +145,7 @@ pub(crate) struct Inner {
     pub(crate) interaction_ttl: Duration,
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
     pub(crate) registration: Option<Registration>,
+    pub(crate) encrypt_token_endpoint_id_tokens: bool,
 }
 
 /// The authorization server. Cheap to clone; a `tower::Service` over
@@ -183,6 +184,7 @@ pub struct AuthorizationServerBuilder {
     interaction_ttl: Option<Duration>,
     authenticator: Option<Arc<dyn UserAuthenticator>>,
     registration: Option<Registration>,
+    encrypt_token_endpoint_id_tokens: bool,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -286,6 +288,14 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Encrypts the token endpoint's ID tokens too (to the client's `enc`
+    /// key, as the front channel's). FAPI-BR v2 has them signed only, which
+    /// is the default; some certification runs expect them encrypted.
+    pub fn encrypt_token_endpoint_id_tokens(mut self, encrypt: bool) -> Self {
+        self.encrypt_token_endpoint_id_tokens = encrypt;
+        self
+    }
+
     /// How long the customer has to log in and decide, 60 seconds to one
     /// hour; default ten minutes.
     pub fn interaction_ttl(mut self, ttl: Duration) -> Self {
@@ -358,6 +368,7 @@ impl AuthorizationServerBuilder {
                 par_ttl,
                 interaction_ttl,
                 registration: self.registration,
+                encrypt_token_endpoint_id_tokens: self.encrypt_token_endpoint_id_tokens,
                 authenticator: self
                     .authenticator
                     .ok_or(ServerConfigError::Missing("authenticator"))?,

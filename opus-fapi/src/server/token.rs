@@ -14,7 +14,9 @@ use opus_core::seal::{SealContext, Sealed};
 use opus_core::store::{CodeRedemption, TokenHash, TokenKind, TokenRecord};
 use opus_core::{ConsentId, GrantId, Timestamp};
 
-use super::authorize::{CodeGrant, half_hash, id_token_claims, signed_id_token};
+use super::authorize::{
+    CodeGrant, encrypted_id_token, half_hash, id_token_claims, signed_id_token,
+};
 use super::client_auth::{AuthenticatedClient, authenticate};
 use super::error::{OAuthError, OAuthErrorCode};
 use super::{Body, BrandEndpoints, Inner, json_response, parse_form, random_token};
@@ -298,7 +300,18 @@ async fn authorization_code(
         .await?;
     let mut claims = id_token_claims(brand, &grant, now);
     claims.insert("at_hash".into(), serde_json::json!(half_hash(&access)));
-    let id_token = signed_id_token(brand, &claims).await?;
+    // FAPI-BR v2 returns it signed only; a deployment whose certification
+    // run expects it encrypted (as the front-channel one) can ask for that.
+    let id_token = if inner.encrypt_token_endpoint_id_tokens {
+        encrypted_id_token(inner, brand, &client.client, &claims)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "token-endpoint ID token not encrypted");
+                OAuthError::server_error()
+            })?
+    } else {
+        signed_id_token(brand, &claims).await?
+    };
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({
