@@ -4318,3 +4318,99 @@ async fn a0_09_token_endpoint_id_tokens_can_be_encrypted_when_configured() {
     assert_eq!(back["sub"], front["sub"]);
     assert!(back.contains_key("at_hash"));
 }
+
+#[tokio::test]
+async fn checklist_45_introspection_for_resource_servers_only() {
+    let f = Fixture::new().await;
+    // `other` plays the bank's resource server.
+    let server = f
+        .replica_builder(f.storage.clone())
+        .await
+        .introspection_clients(vec![f.other.client_id.clone()])
+        .build()
+        .unwrap();
+    let (_, doc, _) = {
+        let request = Request::builder()
+            .uri("/banco-azul/.well-known/openid-configuration")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = call_via(&server, request, None).await;
+        (response.status(), json_body(response).await, ())
+    };
+    assert_eq!(
+        doc["introspection_endpoint"],
+        json!(f.mtls(0, "introspect"))
+    );
+    assert_eq!(
+        doc["mtls_endpoint_aliases"]["introspection_endpoint"],
+        json!(f.mtls(0, "introspect"))
+    );
+    // The default server does not offer it.
+    let (_, plain_doc, _) = f.get("/banco-azul/.well-known/openid-configuration").await;
+    assert!(plain_doc.get("introspection_endpoint").is_none());
+
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let code = f.code_for(&consent).await;
+    let (_, tokens) = f.exchange(&f.tpp, &code, Some(VERIFIER)).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let introspect = |party: &'static str, token: String| {
+        let f = &f;
+        let server = &server;
+        async move {
+            let caller = if party == "rs" { &f.other } else { &f.tpp };
+            let form = vec![
+                ("token".to_owned(), token),
+                ("client_id".into(), caller.client_id.to_string()),
+                ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+                (
+                    "client_assertion".into(),
+                    f.assertion(caller, &f.issuer(0)).await,
+                ),
+            ];
+            f.post_via(server, "/banco-azul/introspect", Some(&caller.cert), &form)
+                .await
+        }
+    };
+    let (status, info) = introspect("rs", access.to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["active"], true);
+    assert_eq!(
+        info["cnf"]["x5t#S256"],
+        json!(certificate_thumbprint(&f.tpp.cert.der))
+    );
+    assert_eq!(info["client_id"], "tpp-client");
+    assert!(
+        info["scope"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("consent:{consent}"))
+    );
+    // A client that is not a resource server may not introspect.
+    let (status, refused) = introspect("tpp", access.to_owned()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "unauthorized_client");
+    // Unknown or revoked tokens are inactive, with nothing else said.
+    assert_eq!(
+        introspect("rs", "nope".to_owned()).await.1,
+        json!({"active": false})
+    );
+    f.storage
+        .grants
+        .revoke_token(f.brands[0].id(), &TokenHash::of(access), f.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        introspect("rs", access.to_owned()).await.1,
+        json!({"active": false})
+    );
+    // Not served where not configured.
+    let form = vec![("token".to_owned(), "x".to_owned())];
+    assert_eq!(
+        f.post("/banco-azul/introspect", Some(&f.tpp.cert), &form)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -14,6 +14,7 @@
 //! | `/authorize` | `client_id` + `request_uri` only; hands the customer to the bank's front ([`UserAuthenticator`]) |
 //! | `/register` | RFC 7591/7592 with directory software statements, when [`Registration`] is configured |
 //! | `/revoke` | RFC 7009; a refresh token takes its grant with it |
+//! | `/introspect` | RFC 7662, for the institution's resource servers only, when configured |
 //! | `/userinfo` | OIDC Core §5.3: the `sub` behind a bound access token |
 //! | `/token` | `authorization_code` (PKCE), `refresh_token` (not rotated, lives with the consent), `client_credentials`; certificate-bound tokens |
 //!
@@ -47,7 +48,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use opus_core::interaction::{InteractionOutcome, UserAuthenticator};
 use opus_core::keys::KeyCustody;
 use opus_core::seal::Sealer;
-use opus_core::{Brand, BrandId, Clock, InteractionSessionId, Storage};
+use opus_core::{Brand, BrandId, ClientId, Clock, InteractionSessionId, Storage};
 use url::Url;
 
 pub use authorize::InteractionError;
@@ -146,6 +147,7 @@ pub(crate) struct Inner {
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
     pub(crate) registration: Option<Registration>,
     pub(crate) encrypt_token_endpoint_id_tokens: bool,
+    pub(crate) introspection_clients: Vec<ClientId>,
 }
 
 /// The authorization server. Cheap to clone; a `tower::Service` over
@@ -185,6 +187,7 @@ pub struct AuthorizationServerBuilder {
     authenticator: Option<Arc<dyn UserAuthenticator>>,
     registration: Option<Registration>,
     encrypt_token_endpoint_id_tokens: bool,
+    introspection_clients: Vec<ClientId>,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -288,6 +291,15 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Offers token introspection (RFC 7662) at `/introspect` to these
+    /// clients only — the institution's own resource servers, registered in
+    /// the client store like any client. Without any, the endpoint is not
+    /// served (the resource guard reads the store directly).
+    pub fn introspection_clients(mut self, clients: Vec<ClientId>) -> Self {
+        self.introspection_clients = clients;
+        self
+    }
+
     /// Encrypts the token endpoint's ID tokens too (to the client's `enc`
     /// key, as the front channel's). FAPI-BR v2 has them signed only, which
     /// is the default; some certification runs expect them encrypted.
@@ -369,6 +381,7 @@ impl AuthorizationServerBuilder {
                 interaction_ttl,
                 registration: self.registration,
                 encrypt_token_endpoint_id_tokens: self.encrypt_token_endpoint_id_tokens,
+                introspection_clients: self.introspection_clients,
                 authenticator: self
                     .authenticator
                     .ok_or(ServerConfigError::Missing("authenticator"))?,
@@ -434,7 +447,7 @@ impl Inner {
             "registration_endpoint": b.mtls_endpoint("register"),
             "revocation_endpoint": b.mtls_endpoint("revoke"),
         });
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "issuer": b.issuer,
             "authorization_endpoint": b.endpoint("authorize"),
             "pushed_authorization_request_endpoint": b.mtls_endpoint("par"),
@@ -469,6 +482,13 @@ impl Inner {
             "claims_supported": ["sub", "acr", "auth_time", "cpf", "cnpj"],
             "acr_values_supported": ["urn:brasil:openbanking:loa2", "urn:brasil:openbanking:loa3"],
         });
+        if !self.introspection_clients.is_empty() {
+            let endpoint = serde_json::json!(b.mtls_endpoint("introspect"));
+            doc["introspection_endpoint"] = endpoint.clone();
+            doc["mtls_endpoint_aliases"]["introspection_endpoint"] = endpoint;
+            doc["introspection_endpoint_auth_methods_supported"] =
+                serde_json::json!(["private_key_jwt"]);
+        }
         json_response(StatusCode::OK, &doc)
     }
 
@@ -530,7 +550,8 @@ impl Inner {
                 let (parts, _) = request.into_parts();
                 revoke::userinfo(&self, brand, &parts).await
             }
-            ("par" | "token" | "revoke", &Method::POST) => {
+            ("introspect", _) if self.introspection_clients.is_empty() => not_found(),
+            ("par" | "token" | "revoke" | "introspect", &Method::POST) => {
                 let (parts, body) = request.into_parts();
                 let bytes = match Limited::new(body, MAX_BODY).collect().await {
                     Ok(collected) => collected.to_bytes(),
@@ -559,6 +580,7 @@ impl Inner {
                 let result = match endpoint.as_str() {
                     "par" => par::push(&self, brand, &parts, &bytes).await,
                     "revoke" => revoke::revoke(&self, brand, &parts, &bytes).await,
+                    "introspect" => revoke::introspect(&self, brand, &parts, &bytes).await,
                     _ => token::exchange(&self, brand, &parts, &bytes).await,
                 };
                 result.unwrap_or_else(|e| e.to_response())
@@ -570,6 +592,7 @@ impl Inner {
                 | "par"
                 | "token"
                 | "revoke"
+                | "introspect"
                 | "userinfo",
                 _,
             ) => method_not_allowed(),

@@ -123,3 +123,62 @@ pub(crate) async fn userinfo(
         Err(_) => OAuthError::server_error().to_response(),
     }
 }
+
+/// `POST /introspect` (RFC 7662), for the institution's own resource
+/// servers only: the caller must authenticate as one of the clients named
+/// in [`super::AuthorizationServerBuilder::introspection_clients`]. An
+/// unknown, expired or revoked token — or one of another brand — is just
+/// `{"active": false}`.
+pub(crate) async fn introspect(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Response<Body>, OAuthError> {
+    let form = parse_form(body)?;
+    let authenticated = authenticate(inner, brand, parts, &form).await?;
+    if !inner
+        .introspection_clients
+        .iter()
+        .any(|c| c == authenticated.client.id())
+    {
+        return Err(OAuthError::new(
+            super::OAuthErrorCode::UnauthorizedClient,
+            "introspection is for the institution's resource servers",
+        ));
+    }
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let now = inner.clock.now();
+    let record = inner
+        .storage
+        .grants
+        .get_token(brand.server.brand.id(), &TokenHash::of(token))
+        .await?
+        .filter(|r| r.is_active(now));
+    let Some(record) = record else {
+        return Ok(json_response(
+            StatusCode::OK,
+            &serde_json::json!({"active": false}),
+        ));
+    };
+    let mut answer = serde_json::json!({
+        "active": true,
+        "scope": record.scope,
+        "client_id": record.client_id.as_str(),
+        "token_type": match record.kind { TokenKind::Refresh => "refresh_token", _ => "Bearer" },
+        "iat": record.issued_at.unix_seconds(),
+        "iss": brand.issuer,
+    });
+    if let Some(exp) = record.expires_at {
+        answer["exp"] = serde_json::json!(exp.unix_seconds());
+    }
+    if let Some(thumbprint) = &record.certificate_thumbprint {
+        answer["cnf"] = serde_json::json!({ "x5t#S256": thumbprint });
+    }
+    if let Some(consent) = &record.consent_id {
+        answer["consent_id"] = serde_json::json!(consent.as_str());
+    }
+    Ok(json_response(StatusCode::OK, &answer))
+}
