@@ -1,7 +1,7 @@
 //! The [`Directory`] port: the OFB participants directory as the SDK needs it.
 //!
-//! The shipped implementation is an HTTP client of the central directory
-//! with caching (later); `opus-testkit` has a mock. Verifiers trust only
+//! The shipped implementation is `opus_fapi::directory::HttpDirectory`, a
+//! cached HTTPS client of the central directory; `opus-testkit` has a mock. Verifiers trust only
 //! keys the directory currently lists as active (FAPI-BR §2.4): a key found
 //! only in an inactive keystore must fail verification.
 

@@ -17,8 +17,15 @@
 //!   trusted-gateway mode.
 //! * [`server`]: the FAPI-BR v2 authorization server (per-brand discovery
 //!   and JWKS, `private_key_jwt`, PAR with signed request objects, the
-//!   `client_credentials` grant with certificate-bound tokens) and the
-//!   resource guard in front of protected APIs.
+//!   hybrid flow with encrypted ID tokens, authorization-code, refresh and
+//!   client-credentials grants with certificate-bound tokens tied to
+//!   consents, revocation, introspection for the bank's resource servers,
+//!   userinfo, DCR/DCM with directory software statements) and the resource
+//!   guard in front of protected APIs.
+//! * [`directory`]: the directory port over HTTPS (participants export and
+//!   keystores), cached with a time to live and a stale-while-unreachable
+//!   window.
+//! * [`client`]: client-side primitives (`private_key_jwt` assertions, PKCE).
 //!
 //! **What it is not for.** Business rules of consents and payments, storage,
 //! HTTP routing: those live in the domain crates.
@@ -33,7 +40,8 @@
 //! | RFC 7519 §4.1 claims | [`jose::claims`] |
 //! | FAPI-BR §2.2–2.3 certificate identities, §4.4 subject DN | [`cert`], [`cert::dn`] |
 //! | FAPI-BR §2.1 TLS, RFC 8705 §2 mTLS client authentication | [`mtls`] |
-//! | FAPI-BR §3.1–3.4, §3.8, RFC 9126, RFC 9101, RFC 7523 | [`server`] |
+//! | FAPI-BR §3.1–3.10, RFC 9126, RFC 9101, RFC 7523, RFC 7009, RFC 7662, OIDC Core hybrid flow | [`server`] |
+//! | FAPI-BR §4, RFC 7591, RFC 7592 (DCR/DCM) | [`server`] |
 //! | FAPI-BR §5.1–5.2, §3.10 resource access | [`server::guard`] |
 //!
 //! ## Quick start
@@ -76,6 +84,7 @@
 pub mod cert;
 pub mod client;
 pub mod custody;
+pub mod directory;
 pub mod jose;
 pub mod mtls;
 pub mod server;
