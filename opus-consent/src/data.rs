@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Every transition is a compare-and-set in the consent store, writes a
-//! [`EventKind::ConsentStatusChanged`] to the outbox in the same
+//! [`opus_core::event::EventKind::ConsentStatusChanged`] to the outbox in the same
 //! transaction, and — when the consent ends — revokes its tokens. Expiry by
 //! the clock is applied whenever a consent is read, so no reader ever sees a
 //! consent past its deadline as live.
