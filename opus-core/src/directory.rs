@@ -112,6 +112,22 @@ pub trait Directory: Send + Sync + 'static {
         software_statement: &SoftwareStatementId,
     ) -> Result<JwkSet, DirectoryError>;
 
+    /// The keystore of a software statement, read again from the directory
+    /// unless the copy at hand is very recent: for a verifier that met a
+    /// `kid` it does not know (the participant rotated its keys). The
+    /// default is [`Self::software_statement_jwks`], right for directories
+    /// without a cache.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] when the key set cannot be had.
+    async fn software_statement_jwks_refreshed(
+        &self,
+        org: &OrganisationId,
+        software_statement: &SoftwareStatementId,
+    ) -> Result<JwkSet, DirectoryError> {
+        self.software_statement_jwks(org, software_statement).await
+    }
+
     /// The directory's own keys that sign software statement assertions.
     ///
     /// # Errors

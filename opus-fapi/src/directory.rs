@@ -5,7 +5,9 @@
 //! keystores, one hour for the participants file). When it expires the next
 //! read fetches it again, so rotated keys appear and revoked ones disappear
 //! within that time; a keystore the directory no longer serves (404) is
-//! dropped at once. If the directory cannot be reached, the last good copy
+//! dropped at once. A verifier that meets an unknown `kid` can ask for a
+//! fresher copy (`software_statement_jwks_refreshed`), granted when the copy
+//! at hand is at least `min_refresh` old. If the directory cannot be reached, the last good copy
 //! is served until it is `max_stale` old, then reads fail with
 //! [`DirectoryError::Unavailable`]. Time comes from the [`Clock`].
 
@@ -54,6 +56,10 @@ pub struct DirectoryConfig {
     /// How old a copy may be served while the directory is unreachable
     /// (default one day).
     pub max_stale: Duration,
+    /// A keystore is read again for an unknown `kid` only if the copy at
+    /// hand is at least this old (default one minute), so forged `kid`s
+    /// cannot turn us against the directory.
+    pub min_refresh: Duration,
 }
 
 impl DirectoryConfig {
@@ -72,6 +78,7 @@ impl DirectoryConfig {
             keystore_ttl: Duration::from_secs(300),
             participants_ttl: Duration::from_secs(3600),
             max_stale: Duration::from_secs(86_400),
+            min_refresh: Duration::from_secs(60),
         }
     }
 }
@@ -237,13 +244,13 @@ impl HttpDirectory {
         }
     }
 
-    async fn keystore(&self, path: &str) -> Result<JwkSet, DirectoryError> {
+    async fn keystore(&self, path: &str, ttl: Duration) -> Result<JwkSet, DirectoryError> {
         let url = self
             .config
             .keystore_url
             .join(path)
             .map_err(|_| invalid("keystore URL"))?;
-        let body = self.document(&url, self.config.keystore_ttl).await?;
+        let body = self.document(&url, ttl).await?;
         crate::jose::jwk::parse_public_jwks(&body)
             .map_err(|_| invalid("a keystore is not a public JWKS"))
     }
@@ -386,7 +393,8 @@ impl Directory for HttpDirectory {
     }
 
     async fn organisation_jwks(&self, org: &OrganisationId) -> Result<JwkSet, DirectoryError> {
-        self.keystore(&format!("{org}/application.jwks")).await
+        self.keystore(&format!("{org}/application.jwks"), self.config.keystore_ttl)
+            .await
     }
 
     async fn software_statement_jwks(
@@ -394,12 +402,28 @@ impl Directory for HttpDirectory {
         org: &OrganisationId,
         software_statement: &SoftwareStatementId,
     ) -> Result<JwkSet, DirectoryError> {
-        self.keystore(&format!("{org}/{software_statement}/application.jwks"))
-            .await
+        self.keystore(
+            &format!("{org}/{software_statement}/application.jwks"),
+            self.config.keystore_ttl,
+        )
+        .await
+    }
+
+    async fn software_statement_jwks_refreshed(
+        &self,
+        org: &OrganisationId,
+        software_statement: &SoftwareStatementId,
+    ) -> Result<JwkSet, DirectoryError> {
+        self.keystore(
+            &format!("{org}/{software_statement}/application.jwks"),
+            self.config.min_refresh,
+        )
+        .await
     }
 
     async fn ssa_signing_keys(&self) -> Result<JwkSet, DirectoryError> {
-        self.keystore("openbanking.jwks").await
+        self.keystore("openbanking.jwks", self.config.keystore_ttl)
+            .await
     }
 
     async fn trust_anchors(&self) -> Result<Vec<Vec<u8>>, DirectoryError> {

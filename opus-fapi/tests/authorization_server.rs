@@ -4414,3 +4414,128 @@ async fn checklist_45_introspection_for_resource_servers_only() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A directory whose cached keystores lag behind the mock's, as a cached
+/// directory client does until its time to live ends.
+struct LaggingDirectory {
+    current: Arc<MockDirectory>,
+    cached: std::sync::Mutex<
+        std::collections::HashMap<
+            (opus_core::OrganisationId, opus_core::SoftwareStatementId),
+            JwkSet,
+        >,
+    >,
+    refreshes: bool,
+}
+
+#[async_trait]
+impl Directory for LaggingDirectory {
+    async fn participants(
+        &self,
+    ) -> Result<Vec<opus_core::directory::Organisation>, opus_core::directory::DirectoryError> {
+        self.current.participants().await
+    }
+    async fn organisation_jwks(
+        &self,
+        org: &opus_core::OrganisationId,
+    ) -> Result<JwkSet, opus_core::directory::DirectoryError> {
+        self.current.organisation_jwks(org).await
+    }
+    async fn software_statement_jwks(
+        &self,
+        org: &opus_core::OrganisationId,
+        software: &opus_core::SoftwareStatementId,
+    ) -> Result<JwkSet, opus_core::directory::DirectoryError> {
+        let cached = self.cached.lock().unwrap().get(&(*org, *software)).cloned();
+        match cached {
+            Some(set) => Ok(set),
+            None => self.current.software_statement_jwks(org, software).await,
+        }
+    }
+    async fn software_statement_jwks_refreshed(
+        &self,
+        org: &opus_core::OrganisationId,
+        software: &opus_core::SoftwareStatementId,
+    ) -> Result<JwkSet, opus_core::directory::DirectoryError> {
+        if !self.refreshes {
+            return self.software_statement_jwks(org, software).await;
+        }
+        let fresh = self.current.software_statement_jwks(org, software).await?;
+        self.cached
+            .lock()
+            .unwrap()
+            .insert((*org, *software), fresh.clone());
+        Ok(fresh)
+    }
+    async fn ssa_signing_keys(&self) -> Result<JwkSet, opus_core::directory::DirectoryError> {
+        self.current.ssa_signing_keys().await
+    }
+    async fn trust_anchors(&self) -> Result<Vec<Vec<u8>>, opus_core::directory::DirectoryError> {
+        self.current.trust_anchors().await
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_client_key_is_found_by_looking_again() {
+    let f = Fixture::new().await;
+    let org = f.tpp.subject.organisation_id;
+    let software = f.tpp.subject.software_statement_id;
+    let before = f
+        .directory
+        .software_statement_jwks(&org, &software)
+        .await
+        .unwrap();
+    // The participant rotates its signing key in the directory.
+    let rotated = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::generate_rsa("tpp-client-sig-2").unwrap())
+        .build()
+        .unwrap();
+    f.directory
+        .set_software_statement_jwks(org, software, rotated.public_jwks().await.unwrap());
+    let signer = rotated.signer(KeyPurpose::ClientSigning).await.unwrap();
+    for refreshes in [false, true] {
+        let lagging = Arc::new(LaggingDirectory {
+            current: f.directory.clone(),
+            cached: std::sync::Mutex::new(std::collections::HashMap::from([(
+                (org, software),
+                before.clone(),
+            )])),
+            refreshes,
+        });
+        let server = f
+            .replica_builder(f.storage.clone())
+            .await
+            .client_keys(Arc::new(DirectoryClientKeys::new(lagging)))
+            .build()
+            .unwrap();
+        let consent = f
+            .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+            .await;
+        let request = f
+            .sign(signer.as_ref(), &f.request_claims(&f.tpp, &consent))
+            .await;
+        let assertion = client_assertion(
+            signer.as_ref(),
+            &f.tpp.client_id,
+            &f.issuer(0),
+            f.clock.now(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        let form = vec![
+            ("client_id".to_owned(), f.tpp.client_id.to_string()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            ("client_assertion".into(), assertion),
+            ("request".into(), request),
+        ];
+        let (status, body) = f
+            .post_via(&server, "/banco-azul/par", Some(&f.tpp.cert), &form)
+            .await;
+        if refreshes {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        } else {
+            assert_oauth_error(&(status, body), StatusCode::UNAUTHORIZED, "invalid_client");
+        }
+    }
+}

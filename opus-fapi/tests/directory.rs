@@ -317,3 +317,57 @@ async fn participants_are_parsed_leniently() {
     assert_eq!(client.participants().await.unwrap().len(), 2);
     assert_eq!(directory.hits("/participants"), 1);
 }
+
+#[tokio::test]
+async fn an_unknown_kid_gets_a_fresher_keystore_but_not_more_than_once_a_minute() {
+    let directory = LoopbackDirectory::start().await;
+    let clock = Arc::new(ManualClock::new());
+    let client = directory.client(clock.clone(), vec![directory.pki.root_der().to_vec()]);
+    let org = OrganisationId::random();
+    let software = SoftwareStatementId::random();
+    let path = format!("/{org}/{software}/application.jwks");
+    directory.publish(&path, StatusCode::OK, &jwks("key-1").await);
+    assert_eq!(
+        kids(
+            &client
+                .software_statement_jwks(&org, &software)
+                .await
+                .unwrap()
+        ),
+        vec!["key-1"]
+    );
+    directory.publish(&path, StatusCode::OK, &jwks("key-2").await);
+    // Too soon: the copy at hand is served.
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        kids(
+            &client
+                .software_statement_jwks_refreshed(&org, &software)
+                .await
+                .unwrap()
+        ),
+        vec!["key-1"]
+    );
+    assert_eq!(directory.hits(&path), 1);
+    // A minute on, the directory is asked again, and the cache holds the new set.
+    clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        kids(
+            &client
+                .software_statement_jwks_refreshed(&org, &software)
+                .await
+                .unwrap()
+        ),
+        vec!["key-2"]
+    );
+    assert_eq!(
+        kids(
+            &client
+                .software_statement_jwks(&org, &software)
+                .await
+                .unwrap()
+        ),
+        vec!["key-2"]
+    );
+    assert_eq!(directory.hits(&path), 2);
+}

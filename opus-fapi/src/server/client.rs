@@ -97,6 +97,16 @@ pub trait ClientKeys: Send + Sync + 'static {
     /// # Errors
     /// A description for logs when they cannot be had.
     async fn keys(&self, client: &RegisteredClient) -> Result<JwkSet, String>;
+
+    /// The client's keys for verifying a message signed with `kid`: when the
+    /// current set lacks it, a source with a cache looks again (key rotation).
+    ///
+    /// # Errors
+    /// As [`Self::keys`].
+    async fn keys_for(&self, client: &RegisteredClient, kid: &str) -> Result<JwkSet, String> {
+        let _ = kid;
+        self.keys(client).await
+    }
 }
 
 /// Client keys from the directory: the keystore of the client's software
@@ -124,6 +134,20 @@ impl ClientKeys for DirectoryClientKeys {
     async fn keys(&self, client: &RegisteredClient) -> Result<JwkSet, String> {
         self.directory
             .software_statement_jwks(
+                &client.record.organisation_id,
+                &client.record.software_statement_id,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn keys_for(&self, client: &RegisteredClient, kid: &str) -> Result<JwkSet, String> {
+        let keys = self.keys(client).await?;
+        if keys.find(kid).is_some() {
+            return Ok(keys);
+        }
+        self.directory
+            .software_statement_jwks_refreshed(
                 &client.record.organisation_id,
                 &client.record.software_statement_id,
             )

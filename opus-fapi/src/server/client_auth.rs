@@ -133,10 +133,19 @@ async fn verify_assertion(
     client: &RegisteredClient,
     token: &str,
 ) -> Result<(), OAuthError> {
-    let keys = inner.client_keys.keys(client).await.map_err(|e| {
-        tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
-        OAuthError::server_error()
-    })?;
+    // A kid we do not know may be a rotated key: the source looks again.
+    let kid = jws::peek_header(token)
+        .ok()
+        .and_then(|h| h.kid().map(str::to_owned))
+        .unwrap_or_default();
+    let keys = inner
+        .client_keys
+        .keys_for(client, &kid)
+        .await
+        .map_err(|e| {
+            tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
+            OAuthError::server_error()
+        })?;
     let verified = jws::verify(token, &keys, &JwsPolicy::ofb()).map_err(|e| {
         tracing::debug!(client = %client.id(), error = %e, "client assertion refused");
         invalid("the client assertion did not verify")

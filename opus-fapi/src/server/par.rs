@@ -90,10 +90,19 @@ pub(crate) async fn push(
         .get("request")
         .ok_or_else(|| OAuthError::invalid_request("a signed request object is required"))?;
 
-    let keys = inner.client_keys.keys(client).await.map_err(|e| {
-        tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
-        OAuthError::server_error()
-    })?;
+    // A kid we do not know may be a rotated key: the source looks again.
+    let kid = jws::peek_header(request)
+        .ok()
+        .and_then(|h| h.kid().map(str::to_owned))
+        .unwrap_or_default();
+    let keys = inner
+        .client_keys
+        .keys_for(client, &kid)
+        .await
+        .map_err(|e| {
+            tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
+            OAuthError::server_error()
+        })?;
     let verified = jws::verify(request, &keys, &JwsPolicy::ofb()).map_err(|e| {
         tracing::debug!(client = %client.id(), error = %e, "request object refused");
         ro("the request object did not verify")
