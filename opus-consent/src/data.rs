@@ -31,7 +31,7 @@ use opus_core::{ApiError, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, Storag
 use Permission as P;
 
 /// How long a consent may wait for the customer (Consents API 3.3.1: 60 minutes).
-pub const AUTHORISATION_WINDOW: Duration = Duration::from_secs(60 * 60);
+pub const AUTHORISATION_WINDOW: Duration = opus_core::limits::DATA_CONSENT_AUTHORISATION_TIMEOUT;
 
 /// The permission groups a receiver must request whole (Consents API 3.3.1,
 /// "agrupamentos"); `RESOURCES_READ` belongs to all of them.
@@ -354,20 +354,15 @@ impl DataConsents {
                 .await
                 .map_err(|_| ApiError::internal())?;
             let now = self.clock.now();
-            let due = match consent.status {
-                ConsentStatus::AwaitingAuthorisation
-                    if consent
-                        .creation_date_time
-                        .saturating_add(AUTHORISATION_WINDOW)
-                        <= now =>
-                {
-                    Some((RejectedBy::Aspsp, DataRejectionCode::ConsentExpired))
-                }
-                ConsentStatus::Authorised
-                    if consent.expiration_date_time.is_some_and(|e| e <= now) =>
-                {
-                    Some((RejectedBy::Aspsp, DataRejectionCode::ConsentMaxDateReached))
-                }
+            // The one deadline rule (opus-core): the authorisation window
+            // while awaiting, the expiration once authorised.
+            let due = match consent.deadline() {
+                Some(deadline) if deadline <= now => match consent.status {
+                    ConsentStatus::AwaitingAuthorisation => {
+                        Some((RejectedBy::Aspsp, DataRejectionCode::ConsentExpired))
+                    }
+                    _ => Some((RejectedBy::Aspsp, DataRejectionCode::ConsentMaxDateReached)),
+                },
                 _ => None,
             };
             let Some((by, code)) = due else {

@@ -4539,3 +4539,35 @@ async fn a_rotated_client_key_is_found_by_looking_again() {
         }
     }
 }
+
+#[tokio::test]
+async fn checklist_87_a_consent_past_its_expiration_is_refused_before_anyone_records_it() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::Authorised)
+        .await;
+    let token = consent_token(&f, &f.tpp, &consent, "openid accounts").await;
+    let layer = guard(&f)
+        .require_scope("accounts")
+        .require_authorised_consent();
+    let request = || {
+        api_request(Some(&token), Some(INTERACTION))
+            .body(Full::default())
+            .unwrap()
+    };
+    assert_eq!(
+        guarded(layer.clone(), request(), Some(&f.tpp.cert)).await.0,
+        StatusCode::OK
+    );
+    // The fixture's consents expire after 90 days; the token itself is refreshed
+    // meanwhile, so only the consent's expiration can refuse it.
+    f.clock.advance(Duration::from_secs(90 * 86_400));
+    let fresh = consent_token(&f, &f.tpp, &consent, "openid accounts").await;
+    let late = api_request(Some(&fresh), Some(INTERACTION))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        guarded(layer, late, Some(&f.tpp.cert)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -127,13 +127,15 @@ fn unverified_subject(token: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn verify_assertion(
+/// Verifies a PS256 JWS of `client` against its keystore; a `kid` the
+/// keystore lacks may be a rotated key, so the key source looks again.
+/// `refused` is the error for a JWS that does not verify.
+pub(crate) async fn verify_client_jws(
     inner: &Inner,
-    brand: &BrandEndpoints,
     client: &RegisteredClient,
     token: &str,
-) -> Result<(), OAuthError> {
-    // A kid we do not know may be a rotated key: the source looks again.
+    refused: OAuthError,
+) -> Result<crate::jose::jws::VerifiedJws, OAuthError> {
     let kid = jws::peek_header(token)
         .ok()
         .and_then(|h| h.kid().map(str::to_owned))
@@ -146,10 +148,25 @@ async fn verify_assertion(
             tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
             OAuthError::server_error()
         })?;
-    let verified = jws::verify(token, &keys, &JwsPolicy::ofb()).map_err(|e| {
-        tracing::debug!(client = %client.id(), error = %e, "client assertion refused");
-        invalid("the client assertion did not verify")
-    })?;
+    jws::verify(token, &keys, &JwsPolicy::ofb()).map_err(|e| {
+        tracing::debug!(client = %client.id(), error = %e, "client JWS refused");
+        refused
+    })
+}
+
+async fn verify_assertion(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    client: &RegisteredClient,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let verified = verify_client_jws(
+        inner,
+        client,
+        token,
+        invalid("the client assertion did not verify"),
+    )
+    .await?;
     let now = inner.clock.now();
     let mut policy = ClaimsPolicy::new()
         .issuer(client.id().as_str())

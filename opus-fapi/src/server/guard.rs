@@ -162,17 +162,23 @@ struct Facts {
     customer_user_agent: Result<Option<String>, ApiError>,
 }
 
+/// The token of an `Authorization: Bearer …` header (scheme
+/// case-insensitive, at most 2048 characters); never from the query or body.
+pub(crate) fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN)
+}
+
 impl Facts {
     fn of<B>(request: &Request<B>) -> Self {
         let headers = request.headers();
         Self {
-            token: headers
-                .get(http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, token)| token.trim().to_owned())
-                .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN),
+            token: bearer_token(headers),
             presented: request
                 .extensions()
                 .get::<PeerCertificate>()
@@ -219,8 +225,12 @@ async fn check(
             .get_consent(&config.brand, consent_id)
             .await
             .map_err(|_| ApiError::internal())?;
+        // Authorised, this client's, and not past its deadline by the clock
+        // (expiry is applied even before any sweep or read has recorded it).
         if !consent.is_some_and(|c| {
-            c.status == ConsentStatus::Authorised && c.client_id == record.client_id
+            c.status == ConsentStatus::Authorised
+                && c.client_id == record.client_id
+                && c.expires_at.is_none_or(|e| now < e)
         }) {
             return Err(ApiError::unauthorized());
         }

@@ -20,12 +20,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::client_auth::authenticate;
+use super::client_auth::{authenticate, verify_client_jws};
 use super::error::{OAuthError, OAuthErrorCode};
 use super::{Body, BrandEndpoints, Inner, json_response, parse_form, random_token};
 use crate::jose::claims::{self, ClaimsPolicy};
 use crate::jose::header::typ_matches;
-use crate::jose::jws::{self, JwsPolicy};
 
 /// Request objects live at most 60 minutes, and `nbf` is at most 60 minutes
 /// old (FAPI 1.0 Advanced §5.2.2-13 and -17).
@@ -90,23 +89,13 @@ pub(crate) async fn push(
         .get("request")
         .ok_or_else(|| OAuthError::invalid_request("a signed request object is required"))?;
 
-    // A kid we do not know may be a rotated key: the source looks again.
-    let kid = jws::peek_header(request)
-        .ok()
-        .and_then(|h| h.kid().map(str::to_owned))
-        .unwrap_or_default();
-    let keys = inner
-        .client_keys
-        .keys_for(client, &kid)
-        .await
-        .map_err(|e| {
-            tracing::warn!(client = %client.id(), error = %e, "client keys unavailable");
-            OAuthError::server_error()
-        })?;
-    let verified = jws::verify(request, &keys, &JwsPolicy::ofb()).map_err(|e| {
-        tracing::debug!(client = %client.id(), error = %e, "request object refused");
-        ro("the request object did not verify")
-    })?;
+    let verified = verify_client_jws(
+        inner,
+        client,
+        request,
+        ro("the request object did not verify"),
+    )
+    .await?;
     if let Some(typ) = verified.header().typ()
         && !typ_matches(typ, "oauth-authz-req+jwt")
         && !typ_matches(typ, "JWT")

@@ -621,16 +621,6 @@ pub(crate) async fn register(
     ))
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned())
-}
-
 /// `GET`, `PUT`, `DELETE /register/{client_id}` (RFC 7592).
 pub(crate) async fn manage(
     inner: &Inner,
@@ -650,7 +640,7 @@ pub(crate) async fn manage(
             "the registration access token is not valid",
         )
     };
-    let token = bearer(parts).ok_or_else(invalid_token)?;
+    let token = super::guard::bearer_token(&parts.headers).ok_or_else(invalid_token)?;
     let client_id = ClientId::new(client_id).map_err(|_| invalid_token())?;
     let brand_id = brand.server.brand.id();
     let record = inner

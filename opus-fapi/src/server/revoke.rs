@@ -76,14 +76,7 @@ pub(crate) async fn userinfo(
     brand: &BrandEndpoints,
     parts: &Parts,
 ) -> Response<Body> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    let Some(token) = token else {
+    let Some(token) = super::guard::bearer_token(&parts.headers) else {
         return invalid_token(StatusCode::UNAUTHORIZED, "invalid_token");
     };
     let presented = parts
