@@ -6,16 +6,18 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use opus_core::envelope::Page;
-use opus_core::id::{BrandId, ClientId, ConsentId, GrantId, Jti, MessageId, PaymentId};
+use opus_core::id::{
+    BrandId, ClientId, ConsentId, GrantId, InteractionSessionId, Jti, MessageId, PaymentId,
+};
 use opus_core::payment::PaymentStatus;
 use opus_core::seal::{DataKeyStore, StoredDataKey};
 use opus_core::store::{
     AuditLog, AuditRecord, AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStore,
     CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey, CounterOutcome,
-    CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope, IdempotencyStore, LeaseId,
-    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, ReplayGuard, ReplayScope,
-    RequestFingerprint, StoreError, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic,
-    Window,
+    CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope, IdempotencyStore,
+    InteractionRecord, InteractionStore, LeaseId, Outbox, OutboxMessage, ParRecord, PaymentRecord,
+    PaymentStore, ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse,
+    TokenHash, TokenKind, TokenRecord, Topic, Window,
 };
 use opus_core::{Date, Timestamp};
 
@@ -54,6 +56,7 @@ struct State {
     counters: HashMap<String, u64>,
     data_keys: BTreeMap<String, StoredDataKey>,
     audit: Vec<AuditRecord>,
+    interactions: HashMap<(BrandId, InteractionSessionId), InteractionRecord>,
 }
 
 struct CodeEntry {
@@ -973,5 +976,90 @@ impl AuditLog for MemoryStore {
         found.sort_by_key(|a| (a.at, a.id));
         found.truncate(limit as usize);
         Ok(found)
+    }
+}
+
+#[async_trait]
+impl InteractionStore for MemoryStore {
+    async fn insert_interaction(&self, record: &InteractionRecord) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        let key = (record.brand.clone(), record.id.clone());
+        let handoff_taken = record.handoff.is_some_and(|h| {
+            state
+                .interactions
+                .values()
+                .any(|r| r.brand == record.brand && r.handoff == Some(h))
+        });
+        if state.interactions.contains_key(&key) || handoff_taken {
+            return Err(StoreError::Conflict);
+        }
+        state.interactions.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn get_interaction(
+        &self,
+        brand: &BrandId,
+        id: &InteractionSessionId,
+        now: Timestamp,
+    ) -> Result<Option<InteractionRecord>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .interactions
+            .get(&(brand.clone(), id.clone()))
+            .filter(|r| now < r.expires_at)
+            .cloned())
+    }
+
+    async fn find_interaction_by_handoff(
+        &self,
+        brand: &BrandId,
+        handoff: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<InteractionRecord>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .interactions
+            .values()
+            .find(|r| &r.brand == brand && r.handoff.as_ref() == Some(handoff))
+            .filter(|r| now < r.expires_at)
+            .cloned())
+    }
+
+    async fn update_interaction(
+        &self,
+        record: &InteractionRecord,
+        expected_version: u64,
+    ) -> Result<InteractionRecord, StoreError> {
+        let mut state = self.lock()?;
+        let key = (record.brand.clone(), record.id.clone());
+        let stored = state.interactions.get(&key).ok_or(StoreError::NotFound)?;
+        if stored.version != expected_version
+            || stored.created_at != record.created_at
+            || stored.expires_at != record.expires_at
+        {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(h) = record.handoff
+            && state
+                .interactions
+                .values()
+                .any(|r| r.brand == record.brand && r.id != record.id && r.handoff == Some(h))
+        {
+            return Err(StoreError::Conflict);
+        }
+        let stored = InteractionRecord {
+            version: expected_version + 1,
+            ..record.clone()
+        };
+        state.interactions.insert(key, stored.clone());
+        Ok(stored)
+    }
+
+    async fn purge_expired_interactions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut state = self.lock()?;
+        let before = state.interactions.len();
+        state.interactions.retain(|_, r| now < r.expires_at);
+        Ok((before - state.interactions.len()) as u64)
     }
 }

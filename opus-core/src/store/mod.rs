@@ -7,7 +7,7 @@
 //!
 //! | rule | where |
 //! |---|---|
-//! | compare-and-set with a version | [`ConsentStore::update_consent`], [`PaymentStore::update_payment`], [`ClientStore::update_client`], [`PaymentStore::create_consuming`] |
+//! | compare-and-set with a version | [`ConsentStore::update_consent`], [`InteractionStore::update_interaction`], [`PaymentStore::update_payment`], [`ClientStore::update_client`], [`PaymentStore::create_consuming`] |
 //! | consume once | [`GrantStore::take_par`], [`GrantStore::redeem_code`], [`GrantStore::rotate_refresh_token`] |
 //! | insert if absent | [`ReplayGuard::insert_jti`], [`IdempotencyStore::begin`], every `insert` (`Conflict` on a duplicate) |
 //! | claim / ack / lease | [`Outbox::claim`], [`Outbox::ack`], [`Outbox::retry`] |
@@ -32,6 +32,7 @@ mod consents;
 mod counters;
 mod grants;
 mod idempotency;
+mod interactions;
 mod outbox;
 mod payments;
 mod replay;
@@ -49,6 +50,7 @@ pub use grants::{
 pub use idempotency::{
     IdempotencyBegin, IdempotencyScope, IdempotencyStore, RequestFingerprint, StoredResponse,
 };
+pub use interactions::{InteractionRecord, InteractionStore};
 pub use outbox::{ClaimedMessage, LeaseId, Outbox, OutboxMessage, Topic};
 pub use payments::{PaymentRecord, PaymentStore};
 pub use replay::{ReplayGuard, ReplayScope};
@@ -117,6 +119,8 @@ pub struct Storage {
     pub data_keys: Arc<dyn DataKeyStore>,
     /// The audit trail.
     pub audit: Arc<dyn AuditLog>,
+    /// User interactions in progress.
+    pub interactions: Arc<dyn InteractionStore>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -138,7 +142,8 @@ impl Storage {
             + Outbox
             + CounterStore
             + DataKeyStore
-            + AuditLog,
+            + AuditLog
+            + InteractionStore,
     {
         Self {
             consents: backend.clone(),
@@ -150,7 +155,8 @@ impl Storage {
             outbox: backend.clone(),
             counters: backend.clone(),
             data_keys: backend.clone(),
-            audit: backend,
+            audit: backend.clone(),
+            interactions: backend,
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use opus_core::consent::{ConsentKind, ConsentStatus};
 use opus_core::envelope::Page;
-use opus_core::id::{BrandId, ClientId, ConsentId, GrantId, Jti, MessageId, PaymentId};
+use opus_core::id::{BrandId, ClientId, ConsentId, GrantId, InteractionSessionId, Jti, MessageId, PaymentId};
 use opus_core::keys::WrappedKey;
 use opus_core::payment::PaymentStatus;
 use opus_core::seal::{BlindIndex, DataKeyKind, DataKeyStore, Sealed, StoredDataKey};
@@ -20,7 +20,7 @@ use opus_core::store::{
     AuditLog, AuditRecord, AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStatus,
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
     CounterOutcome, CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope,
-    IdempotencyStore, LeaseId, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
+    IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
     ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse, TokenHash,
     TokenKind, TokenRecord, Topic, Window,
 };
@@ -150,6 +150,20 @@ fn par_from(row: &DbRow) -> Result<ParRecord, StoreError> {
         created_at: ts(get(row, "created_at")?)?,
         expires_at: ts(get(row, "expires_at")?)?,
         request: Sealed::from_stored(get(row, "request")?).map_err(|_| corrupt("sealed request"))?,
+    })
+}
+
+fn interaction_from(row: &DbRow) -> Result<InteractionRecord, StoreError> {
+    Ok(InteractionRecord {
+        brand: BrandId::new(get::<String>(row, "brand")?).map_err(|_| corrupt("brand"))?,
+        id: InteractionSessionId::parse(&get::<String>(row, "id")?).map_err(|_| corrupt("interaction id"))?,
+        handoff: get::<Option<Vec<u8>>>(row, "handoff")?
+            .map(|b| hash32(b, "hand-off hash").map(TokenHash::from_bytes))
+            .transpose()?,
+        version: u64::try_from(get::<i64>(row, "version")?).map_err(|_| corrupt("version"))?,
+        created_at: ts(get(row, "created_at")?)?,
+        expires_at: ts(get(row, "expires_at")?)?,
+        state: Sealed::from_stored(get(row, "state")?).map_err(|_| corrupt("sealed interaction"))?,
     })
 }
 
@@ -1148,5 +1162,89 @@ impl AuditLog for Store {
             .await
             .map_err(db_error)?;
         rows.iter().map(audit_from).collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl InteractionStore for Store {
+    async fn insert_interaction(&self, record: &InteractionRecord) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO interactions (brand, id, handoff, version, created_at, expires_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(record.brand.as_str())
+        .bind(record.id.to_string())
+        .bind(record.handoff.map(|h| h.as_bytes().to_vec()))
+        .bind(i64::try_from(record.version).map_err(|_| StoreError::Conflict)?)
+        .bind(ms(record.created_at))
+        .bind(ms(record.expires_at))
+        .bind(record.state.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+    }
+
+    async fn get_interaction(&self, brand: &BrandId, id: &InteractionSessionId, now: Timestamp) -> Result<Option<InteractionRecord>, StoreError> {
+        sqlx::query("SELECT * FROM interactions WHERE brand = $1 AND id = $2 AND expires_at > $3")
+            .bind(brand.as_str())
+            .bind(id.to_string())
+            .bind(ms(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .map(|row| interaction_from(&row))
+            .transpose()
+    }
+
+    async fn find_interaction_by_handoff(&self, brand: &BrandId, handoff: &TokenHash, now: Timestamp) -> Result<Option<InteractionRecord>, StoreError> {
+        sqlx::query("SELECT * FROM interactions WHERE brand = $1 AND handoff = $2 AND expires_at > $3")
+            .bind(brand.as_str())
+            .bind(handoff.as_bytes().to_vec())
+            .bind(ms(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .map(|row| interaction_from(&row))
+            .transpose()
+    }
+
+    async fn update_interaction(&self, record: &InteractionRecord, expected_version: u64) -> Result<InteractionRecord, StoreError> {
+        let row = sqlx::query(
+            "UPDATE interactions SET handoff = $1, version = $2, state = $3 \
+             WHERE brand = $4 AND id = $5 AND version = $6 AND created_at = $7 AND expires_at = $8 RETURNING *",
+        )
+        .bind(record.handoff.map(|h| h.as_bytes().to_vec()))
+        .bind(i64::try_from(expected_version + 1).map_err(|_| StoreError::Conflict)?)
+        .bind(record.state.as_str())
+        .bind(record.brand.as_str())
+        .bind(record.id.to_string())
+        .bind(i64::try_from(expected_version).map_err(|_| StoreError::Conflict)?)
+        .bind(ms(record.created_at))
+        .bind(ms(record.expires_at))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        match row {
+            Some(row) => interaction_from(&row),
+            None => {
+                let exists = sqlx::query("SELECT 1 FROM interactions WHERE brand = $1 AND id = $2")
+                    .bind(record.brand.as_str())
+                    .bind(record.id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound })
+            }
+        }
+    }
+
+    async fn purge_expired_interactions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM interactions WHERE expires_at <= $1")
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected())
     }
 }

@@ -28,13 +28,13 @@ use opus_core::seal::{DataKeyKind, SealContext, SealError, Sealer, StoredDataKey
 use opus_core::store::{
     AuditRecord, AuthorizationCodeRecord, ClientRecord, ClientStatus, CodeRedemption,
     ConsentFilter, ConsentRecord, CounterKey, CounterOutcome, IdempotencyBegin, IdempotencyScope,
-    OutboxMessage, ParRecord, PaymentRecord, ReplayScope, RequestFingerprint, StoreError,
-    StoredResponse, TokenHash, TokenKind, TokenRecord, Topic, Window,
+    InteractionRecord, OutboxMessage, ParRecord, PaymentRecord, ReplayScope, RequestFingerprint,
+    StoreError, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic, Window,
 };
 use opus_core::{
     BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, DataKeyId, Date, Document, GrantId,
-    IdempotencyKey, Jti, KeyId, MessageId, OrganisationId, PaymentId, SoftwareStatementId, Storage,
-    Timestamp,
+    IdempotencyKey, InteractionSessionId, Jti, KeyId, MessageId, OrganisationId, PaymentId,
+    SoftwareStatementId, Storage, Timestamp,
 };
 
 use super::race;
@@ -212,6 +212,18 @@ impl Fixture {
             expires_at: self.at(ttl_secs),
             request: self.seal_blob("par", uri),
         }
+    }
+
+    /// A new interaction of the main brand, valid for `ttl_secs`.
+    pub fn interaction(&self, ttl_secs: u64) -> InteractionRecord {
+        let id = InteractionSessionId::random();
+        InteractionRecord::new(
+            self.brand.clone(),
+            id.clone(),
+            self.now(),
+            self.at(ttl_secs),
+            self.seal_blob("interaction", &id.to_string()),
+        )
     }
 
     /// An authorization code of `grant`, valid for `ttl_secs`.
@@ -1036,6 +1048,147 @@ pub async fn par_request_is_bound_and_expires(storage: Storage) {
             .unwrap(),
         Some(fresh)
     );
+}
+
+// ---------------------------------------------------------------- interactions
+
+/// An interaction is read back as stored, only in its brand and before it
+/// expires; a duplicate id conflicts; expired ones are purged.
+pub async fn interaction_round_trips_scoped_and_expiring(storage: Storage) {
+    let f = Fixture::new(storage).await;
+    let store = &f.storage.interactions;
+    let record = f.interaction(60);
+    store.insert_interaction(&record).await.unwrap();
+    assert!(is_conflict(&store.insert_interaction(&record).await));
+    assert_eq!(
+        store
+            .get_interaction(&f.brand, &record.id, f.now())
+            .await
+            .unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(
+        store
+            .get_interaction(&f.other_brand, &record.id, f.now())
+            .await
+            .unwrap(),
+        None,
+        "another brand does not see it"
+    );
+    assert_eq!(
+        store
+            .get_interaction(&f.brand, &record.id, f.at(60))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    let lasting = f.interaction(600);
+    store.insert_interaction(&lasting).await.unwrap();
+    assert_eq!(store.purge_expired_interactions(f.at(60)).await.unwrap(), 1);
+    assert!(
+        store
+            .get_interaction(&f.brand, &lasting.id, f.at(60))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// Updates are compare-and-set on the version: of 64 concurrent updates
+/// from one version exactly one wins; immutable fields cannot change.
+pub async fn interaction_update_is_compare_and_set(storage: Storage) {
+    let f = Arc::new(Fixture::new(storage).await);
+    let record = f.interaction(60);
+    f.storage
+        .interactions
+        .insert_interaction(&record)
+        .await
+        .unwrap();
+    let results = race(RACERS, |i| {
+        let f = f.clone();
+        let mut next = record.clone();
+        next.state = f.seal_blob("interaction", &format!("step {i}"));
+        async move { f.storage.interactions.update_interaction(&next, 1).await }
+    })
+    .await;
+    let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(won.len(), 1, "exactly one update from version 1 wins");
+    assert_eq!(won[0].version, 2);
+    assert!(results.iter().filter(|r| r.is_err()).all(is_conflict));
+    let stored = f
+        .storage
+        .interactions
+        .get_interaction(&f.brand, &record.id, f.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&stored, won[0]);
+    let mut moved = stored.clone();
+    moved.expires_at = f.at(3600);
+    assert!(is_conflict(
+        &f.storage.interactions.update_interaction(&moved, 2).await
+    ));
+    let unknown = f.interaction(60);
+    assert!(matches!(
+        f.storage.interactions.update_interaction(&unknown, 1).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// A hand-off code finds its interaction, in its brand only, and no two
+/// interactions of a brand hold the same code.
+pub async fn interaction_handoff_is_unique_and_scoped(storage: Storage) {
+    let f = Fixture::new(storage).await;
+    let store = &f.storage.interactions;
+    let first = f.interaction(60);
+    let second = f.interaction(60);
+    store.insert_interaction(&first).await.unwrap();
+    store.insert_interaction(&second).await.unwrap();
+    let code = TokenHash::of("hand-off code");
+    let handed = store
+        .update_interaction(
+            &InteractionRecord {
+                handoff: Some(code),
+                ..first.clone()
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_interaction_by_handoff(&f.brand, &code, f.now())
+            .await
+            .unwrap(),
+        Some(handed)
+    );
+    assert_eq!(
+        store
+            .find_interaction_by_handoff(&f.other_brand, &code, f.now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_interaction_by_handoff(&f.brand, &code, f.at(60))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert!(is_conflict(
+        &store
+            .update_interaction(
+                &InteractionRecord {
+                    handoff: Some(code),
+                    ..second.clone()
+                },
+                1,
+            )
+            .await
+    ));
 }
 
 /// An authorization code is redeemed once: of 64 concurrent redemptions,
@@ -2037,6 +2190,9 @@ macro_rules! __storage_conformance_tests {
             tokens_are_revoked_by_token_grant_and_consent,
             refresh_token_rotation_is_single_use,
             expired_grants_are_purged,
+            interaction_round_trips_scoped_and_expiring,
+            interaction_update_is_compare_and_set,
+            interaction_handoff_is_unique_and_scoped,
             idempotency_replays_the_first_outcome,
             idempotency_refuses_a_changed_request,
             idempotency_first_use_starts_once_under_race,

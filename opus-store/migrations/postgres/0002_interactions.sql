@@ -1,0 +1,12 @@
+CREATE TABLE interactions (
+    brand TEXT NOT NULL,
+    id TEXT NOT NULL,
+    handoff BYTEA,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (brand, id)
+);
+CREATE UNIQUE INDEX interactions_by_handoff ON interactions (brand, handoff);
+CREATE INDEX interactions_by_expiry ON interactions (expires_at);
