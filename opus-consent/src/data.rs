@@ -319,6 +319,7 @@ impl DataConsents {
             status_update_date_time: now,
             expiration_date_time: request.expiration_date_time,
             rejection: None,
+            resources: Vec::new(),
         };
         let record = consent
             .seal(&self.sealer)

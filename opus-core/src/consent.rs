@@ -196,6 +196,56 @@ pub struct DataConsent {
     pub expiration_date_time: Option<Timestamp>,
     /// `rejection`, once rejected.
     pub rejection: Option<DataRejection>,
+    /// The resources the customer chose to share when authorising (the
+    /// resources API and the product APIs serve only these).
+    pub resources: Vec<crate::id::ResourceId>,
+}
+
+impl Permission {
+    /// The kind of resource this permission reads, for permissions that
+    /// read the customer's resources (the consent screen offers those);
+    /// `None` for customer registration data and `RESOURCES_READ`.
+    pub fn resource_type(self) -> Option<crate::connector::ResourceType> {
+        use crate::connector::ResourceType as T;
+        Some(match self {
+            Self::AccountsRead
+            | Self::AccountsBalancesRead
+            | Self::AccountsTransactionsRead
+            | Self::AccountsOverdraftLimitsRead => T::Account,
+            Self::CreditCardsAccountsRead
+            | Self::CreditCardsAccountsBillsRead
+            | Self::CreditCardsAccountsBillsTransactionsRead
+            | Self::CreditCardsAccountsLimitsRead
+            | Self::CreditCardsAccountsTransactionsRead => T::CreditCardAccount,
+            Self::FinancingsRead
+            | Self::FinancingsScheduledInstalmentsRead
+            | Self::FinancingsPaymentsRead
+            | Self::FinancingsWarrantiesRead => T::Financing,
+            Self::InvoiceFinancingsRead
+            | Self::InvoiceFinancingsScheduledInstalmentsRead
+            | Self::InvoiceFinancingsPaymentsRead
+            | Self::InvoiceFinancingsWarrantiesRead => T::InvoiceFinancing,
+            Self::LoansRead
+            | Self::LoansScheduledInstalmentsRead
+            | Self::LoansPaymentsRead
+            | Self::LoansWarrantiesRead => T::Loan,
+            Self::UnarrangedAccountsOverdraftRead
+            | Self::UnarrangedAccountsOverdraftScheduledInstalmentsRead
+            | Self::UnarrangedAccountsOverdraftPaymentsRead
+            | Self::UnarrangedAccountsOverdraftWarrantiesRead => T::UnarrangedAccountOverdraft,
+            Self::BankFixedIncomesRead => T::BankFixedIncome,
+            Self::CreditFixedIncomesRead => T::CreditFixedIncome,
+            Self::FundsRead => T::Fund,
+            Self::VariableIncomesRead => T::VariableIncome,
+            Self::TreasureTitlesRead => T::TreasureTitle,
+            Self::ExchangesRead => T::Exchange,
+            Self::CustomersPersonalIdentificationsRead
+            | Self::CustomersPersonalAdittionalinfoRead
+            | Self::CustomersBusinessIdentificationsRead
+            | Self::CustomersBusinessAdittionalinfoRead
+            | Self::ResourcesRead => return None,
+        })
+    }
 }
 
 /// What of a data consent is sealed (everything the record columns do not carry).
@@ -207,6 +257,8 @@ struct DataConsentBody {
     business_entity: Option<Cnpj>,
     expiration_date_time: Option<Timestamp>,
     rejection: Option<DataRejection>,
+    #[serde(default)]
+    resources: Vec<crate::id::ResourceId>,
 }
 
 impl DataConsent {
@@ -257,6 +309,7 @@ impl DataConsent {
             business_entity: self.business_entity.clone(),
             expiration_date_time: self.expiration_date_time,
             rejection: self.rejection.clone(),
+            resources: self.resources.clone(),
         };
         Ok(ConsentRecord {
             brand: self.brand.clone(),
@@ -303,6 +356,7 @@ impl DataConsent {
             status_update_date_time: record.status_updated_at,
             expiration_date_time: body.expiration_date_time,
             rejection: body.rejection,
+            resources: body.resources,
         })
     }
 }

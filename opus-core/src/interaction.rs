@@ -2,10 +2,24 @@
 //!
 //! At the authorization endpoint the authorization server has a validated
 //! request; it starts an interaction through [`UserAuthenticator::start`],
-//! which answers where to send the customer (the bank's web login, an app
-//! hand-off page). The bank authenticates the customer, shows the consent,
-//! and reports an [`InteractionOutcome`] back to the authorization server
-//! through its interaction API. The SDK never sees passwords.
+//! which answers where to send the customer: by default the server's own
+//! interaction pages ([`InteractionRequest::pages_url`]), or the bank's web
+//! login or app. The interaction then runs as a command loop (authenticate →
+//! consent → completed), over the server's JSON interaction API or its HTML
+//! pages, and can be handed off to another device:
+//!
+//! - **authenticate**: the bank's front presents [`AuthenticationEvidence`]
+//!   (a signed assertion from the bank's app, or the fields of its login
+//!   form) and the bank's [`UserAuthenticator::authenticate`] says who the
+//!   customer is and at which level of assurance. The SDK never stores or
+//!   logs the evidence;
+//! - **consent**: the customer sees the client, the consent's details and
+//!   the resources [`CustomerResources`] offers, and approves (choosing
+//!   resources) or denies;
+//! - **completed**: the customer goes back to the client.
+//!
+//! A bank that runs its whole front itself can instead report an
+//! [`InteractionOutcome`] directly.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -57,6 +71,105 @@ pub struct InteractionRequest {
     pub acr_values: Vec<Acr>,
     /// The interaction must end before this instant.
     pub expires_at: Timestamp,
+    /// The customer the consent names (`loggedUser`), when it names one: the
+    /// front may pre-identify them; whoever authenticates must be them.
+    pub logged_user: Option<Cpf>,
+    /// The company the consent names (`businessEntity`), on PJ consents.
+    pub business_entity: Option<Cnpj>,
+    /// The authorization server's own pages for this interaction.
+    pub pages_url: Url,
+}
+
+/// What the bank's front presents to prove who the customer is. Passed to
+/// [`UserAuthenticator::authenticate`] untouched; never stored or logged.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthenticationEvidence {
+    /// A signed assertion (compact JWS) from the bank's app or login
+    /// service; see `opus_fapi::server::AppAssertionVerifier`.
+    AppAssertion(String),
+    /// The fields of the bank's login form as posted.
+    Form(std::collections::BTreeMap<String, String>),
+}
+
+impl std::fmt::Debug for AuthenticationEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AppAssertion(_) => f.write_str("AppAssertion(..)"),
+            Self::Form(fields) => f
+                .debug_tuple("Form")
+                .field(&fields.keys().collect::<Vec<_>>())
+                .finish(),
+        }
+    }
+}
+
+/// Who authenticated, as the bank vouches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatedCustomer {
+    /// The person (CPF).
+    pub subject: Cpf,
+    /// The company they act for, on PJ consents.
+    pub business_entity: Option<Cnpj>,
+    /// The level of assurance reached.
+    pub acr: Acr,
+    /// When they authenticated.
+    pub auth_time: Timestamp,
+}
+
+/// Why an authentication did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthenticationError {
+    /// The evidence does not prove anyone (wrong credentials, a bad or
+    /// replayed assertion): the customer may try again a few times.
+    #[error("authentication failed")]
+    Rejected,
+    /// The bank's authentication service is down.
+    #[error("authentication service unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A resource the customer may choose to share (an account, a card…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectableResource {
+    /// The id the product APIs will use.
+    #[serde(rename = "resourceId")]
+    pub resource_id: ResourceId,
+    /// Its kind.
+    #[serde(rename = "type")]
+    pub resource_type: crate::connector::ResourceType,
+    /// How to show it to the customer (e.g. "Conta corrente ••4321").
+    pub label: String,
+}
+
+/// What the consent screen asks the resources port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceQuery {
+    /// The brand.
+    pub brand: BrandId,
+    /// The consent being authorised.
+    pub consent_id: ConsentId,
+    /// Its kind.
+    pub consent_kind: ConsentKind,
+    /// Who authenticated.
+    pub customer: AuthenticatedCustomer,
+    /// The kinds of resource the consent's permissions reach.
+    pub resource_types: Vec<crate::connector::ResourceType>,
+}
+
+/// The customer's resources the consent screen offers.
+#[async_trait]
+pub trait CustomerResources: Send + Sync + 'static {
+    /// The resources `query.customer` may share under the consent, of the
+    /// types asked.
+    ///
+    /// # Errors
+    /// [`InteractionError`] when the back office cannot answer.
+    async fn selectable(
+        &self,
+        query: &ResourceQuery,
+    ) -> Result<Vec<SelectableResource>, InteractionError>;
 }
 
 /// What the bank reports when the customer is done.
@@ -114,9 +227,23 @@ pub enum InteractionError {
 /// The bank's login and consent front.
 #[async_trait]
 pub trait UserAuthenticator: Send + Sync + 'static {
-    /// Starts an interaction and returns where to send the customer.
+    /// Starts an interaction and returns where to send the customer; by
+    /// default, the authorization server's own pages.
     ///
     /// # Errors
     /// [`InteractionError`] when the front cannot take it.
-    async fn start(&self, request: &InteractionRequest) -> Result<Url, InteractionError>;
+    async fn start(&self, request: &InteractionRequest) -> Result<Url, InteractionError> {
+        Ok(request.pages_url.clone())
+    }
+
+    /// Says who `evidence` proves, for interaction `request`.
+    ///
+    /// # Errors
+    /// [`AuthenticationError::Rejected`] when it proves no one;
+    /// [`AuthenticationError::Unavailable`] when the bank cannot tell now.
+    async fn authenticate(
+        &self,
+        request: &InteractionRequest,
+        evidence: &AuthenticationEvidence,
+    ) -> Result<AuthenticatedCustomer, AuthenticationError>;
 }

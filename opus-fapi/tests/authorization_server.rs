@@ -297,6 +297,7 @@ impl Fixture {
             status_update_date_time: now,
             expiration_date_time: Some(now.saturating_add(Duration::from_secs(90 * 86_400))),
             rejection: None,
+            resources: Vec::new(),
         };
         self.storage
             .consents

@@ -61,6 +61,7 @@ async fn write_customer_data(storage: &Storage) -> Vec<String> {
             status_update_date_time: clock.now(),
             expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(86_400))),
             rejection: None,
+            resources: Vec::new(),
         };
         storage
             .consents

@@ -72,6 +72,7 @@ async fn a_stored_consent_reaches_the_backend_with_its_documents_and_names_seale
         status_update_date_time: clock.now(),
         expiration_date_time: None,
         rejection: None,
+        resources: Vec::new(),
     };
     storage
         .consents

@@ -17,6 +17,8 @@
 //!   jurisdictionCountryName), transport, signing and server certificates.
 //! * [`TestKeyCustody`]: a real (aws-lc-rs) key custody with keys generated
 //!   in process.
+//! * [`RecordingAuthenticator`] (password or auto-approving login, recording
+//!   every interaction) and [`StaticResources`] (the consent screen's resources).
 //! * [`MockDirectory`]: an in-memory participants directory (organisations,
 //!   keystores, trust anchors) behind the `Directory` port.
 //!
@@ -55,5 +57,5 @@ mod interaction;
 pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;
-pub use interaction::RecordingAuthenticator;
+pub use interaction::{RecordingAuthenticator, StaticResources, TEST_PASSWORD};
 pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

@@ -4,9 +4,9 @@
 //! returns to the client with `code`, `state` and an encrypted ID token — or
 //! with `access_denied`.
 //!
-//! Interaction sessions are single-use, expiring, sealed records kept through
-//! the grant store under `urn:opus:interaction:<id>`, so any replica can finish
-//! an interaction another one started.
+//! Interactions are sealed, expiring records of the interaction store
+//! (compare-and-set on every step), so any replica can carry on an
+//! interaction another one started; [`super::interaction`] runs their steps.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,13 +17,12 @@ use opus_core::consent::{
     ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
     RejectedBy,
 };
-use opus_core::interaction::{
-    Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
-};
+use opus_core::interaction::{Acr, DenialReason, InteractionApproval, InteractionOutcome};
 use opus_core::keys::KeyPurpose;
 use opus_core::seal::SealContext;
 use opus_core::store::{
-    AuthorizationCodeRecord, OutboxMessage, ParRecord, ReplayScope, StoreError, TokenHash,
+    AuthorizationCodeRecord, InteractionRecord, OutboxMessage, ParRecord, ReplayScope, StoreError,
+    TokenHash,
 };
 use opus_core::{
     BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Jti,
@@ -35,6 +34,7 @@ use url::Url;
 
 use super::client::RegisteredClient;
 use super::error::OAuthError;
+use super::interaction::{self, Session, Step};
 use super::par::AuthorizationRequest;
 use super::{Body, BrandEndpoints, Inner, random_token};
 use crate::jose::jwe::{self, EncryptOptions};
@@ -46,9 +46,6 @@ pub(crate) const CODE_TTL: Duration = Duration::from_secs(60);
 /// How long a front-channel ID token is valid.
 const ID_TOKEN_TTL: Duration = Duration::from_secs(300);
 const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
-const INTERACTION_PREFIX: &str = "urn:opus:interaction:";
-/// The owner recorded on interaction sessions in the grant store.
-const INTERACTION_OWNER: &str = "opus.interaction";
 
 /// What a code stands for, sealed in the grant store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,14 +58,6 @@ pub(crate) struct CodeGrant {
     pub(crate) auth_time: Timestamp,
 }
 
-/// An interaction session, sealed in the grant store.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Session {
-    request: AuthorizationRequest,
-    /// The pushed request it came from: used up when the interaction ends.
-    request_uri: String,
-}
-
 /// Why an interaction could not be completed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -79,6 +68,30 @@ pub enum InteractionError {
     /// The brand is not served here.
     #[error("unknown brand")]
     UnknownBrand,
+    /// The command does not fit the interaction's current step (e.g. a
+    /// decision before authentication), or another device moved it on.
+    #[error("the interaction is not at that step")]
+    WrongStep,
+    /// The interaction was handed off to another device, which alone can
+    /// carry it on; this one can only wait for the outcome.
+    #[error("the interaction continues on another device")]
+    HandedOff,
+    /// The evidence did not authenticate the customer; `remaining` more
+    /// attempts are allowed before the interaction ends denied.
+    #[error("authentication failed ({remaining} attempts left)")]
+    AuthenticationFailed {
+        /// Attempts left.
+        remaining: u8,
+    },
+    /// The chosen resources are not among those offered.
+    #[error("the chosen resources are not among those offered")]
+    InvalidSelection,
+    /// The command was malformed.
+    #[error("malformed command: {0}")]
+    BadRequest(&'static str),
+    /// The bank's authentication or resources service is down.
+    #[error("the bank's service is unavailable")]
+    Unavailable,
     /// A backend (store, keys, directory) failed.
     #[error("the interaction could not be completed: {0}")]
     Internal(&'static str),
@@ -236,54 +249,29 @@ async fn start_interaction(
         )
         .await
         .map_err(|_| InteractionError::Internal("pushed request unreadable"))?;
-    let client = load_client(inner, brand_id, &request.client_id).await?;
-    let consent = inner
-        .storage
-        .consents
-        .get_consent(brand_id, &request.consent_id)
-        .await
-        .map_err(|_| InteractionError::Internal("consent store"))?
-        .ok_or(InteractionError::NotFound)?;
+    let session = Session {
+        request,
+        request_uri: record.request_uri.clone(),
+        step: Step::Authenticate,
+        handed_off: false,
+        failed_authentications: 0,
+    };
     let id = InteractionSessionId::random();
-    let key = format!("{INTERACTION_PREFIX}{id}");
     let expires_at = now.saturating_add(inner.interaction_ttl);
-    let sealed = inner
-        .sealer
-        .seal_json(
-            &SealContext::new("interaction", brand_id, &key),
-            &Session {
-                request: request.clone(),
-                request_uri: record.request_uri.clone(),
-            },
-        )
-        .map_err(|_| InteractionError::Internal("sealing"))?;
+    let stored = InteractionRecord::new(
+        brand_id.clone(),
+        id,
+        now,
+        expires_at,
+        interaction::seal_session(inner, brand_id, &id, &session)?,
+    );
     inner
         .storage
-        .grants
-        .put_par(&ParRecord {
-            brand: brand_id.clone(),
-            request_uri: key,
-            client_id: interaction_owner()?,
-            created_at: now,
-            expires_at,
-            request: sealed,
-        })
+        .interactions
+        .insert_interaction(&stored)
         .await
-        .map_err(|_| InteractionError::Internal("grant store"))?;
-    let interaction = InteractionRequest {
-        id,
-        brand: brand_id.clone(),
-        client_id: request.client_id.clone(),
-        client_name: client
-            .metadata
-            .client_name
-            .clone()
-            .unwrap_or_else(|| client.id().to_string()),
-        consent_id: request.consent_id.clone(),
-        consent_kind: consent.kind,
-        acr_values: request.acr_values.clone(),
-        expires_at,
-    };
+        .map_err(|_| InteractionError::Internal("interaction store"))?;
+    let interaction = interaction::request_for(inner, brand, &stored, &session).await?;
     inner
         .authenticator
         .start(&interaction)
@@ -291,11 +279,7 @@ async fn start_interaction(
         .map_err(|_| InteractionError::Internal("the bank's interaction front is unavailable"))
 }
 
-fn interaction_owner() -> Result<ClientId, InteractionError> {
-    ClientId::new(INTERACTION_OWNER).map_err(|_| InteractionError::Internal("interaction owner"))
-}
-
-async fn load_client(
+pub(crate) async fn load_client(
     inner: &Inner,
     brand: &BrandId,
     id: &ClientId,
@@ -310,36 +294,21 @@ async fn load_client(
         .ok_or(InteractionError::NotFound)
 }
 
-/// Finishes interaction `id` of `brand` with `outcome`; returns where to send
-/// the customer's browser (the client's redirect URI with the response in
-/// the fragment). An interaction finishes once: a second call finds nothing.
-pub(crate) async fn complete(
+/// Ends the interaction of `session` with `outcome`: authorises or rejects
+/// the consent and answers where to send the customer's browser (the
+/// client's redirect URI with the response in the fragment) and whether it
+/// was approved. One pushed request has one outcome: of several
+/// interactions opened from it, only the first to finish counts.
+pub(crate) async fn finish(
     inner: &Inner,
     brand: &BrandEndpoints,
-    id: &InteractionSessionId,
+    session: &Session,
+    expires_at: Timestamp,
     outcome: InteractionOutcome,
-) -> Result<Url, InteractionError> {
+) -> Result<(Url, bool), InteractionError> {
     let brand_id = brand.server.brand.id();
     let now = inner.clock.now();
-    let key = format!("{INTERACTION_PREFIX}{id}");
-    let record = inner
-        .storage
-        .grants
-        .take_par(brand_id, &key, &interaction_owner()?, now)
-        .await
-        .map_err(|_| InteractionError::Internal("grant store"))?
-        .ok_or(InteractionError::NotFound)?;
-    let session: Session = inner
-        .sealer
-        .open_json(
-            &SealContext::new("interaction", brand_id, &key),
-            &record.request,
-        )
-        .await
-        .map_err(|_| InteractionError::Internal("interaction unreadable"))?;
-    let request = session.request;
-    // One pushed request, one outcome: of several interactions opened from
-    // it, only the first to finish counts, and the request is gone after.
+    let request = &session.request;
     let used = ReplayScope {
         brand: brand_id.clone(),
         namespace: "request-uri".to_owned(),
@@ -349,7 +318,7 @@ pub(crate) async fn complete(
     match inner
         .storage
         .replay
-        .insert_jti(&used, &marker, record.expires_at, now)
+        .insert_jti(&used, &marker, expires_at, now)
         .await
     {
         Ok(()) => {}
@@ -367,18 +336,15 @@ pub(crate) async fn complete(
         InteractionOutcome::Approved(approval) => approval,
         InteractionOutcome::Denied { reason } => {
             reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
-            return Ok(denied(&request));
+            return Ok((denied(request), false));
         }
         _ => return Err(InteractionError::Internal("unknown outcome")),
     };
-    if let Err(reason) = check_claims_request(&request, &approval) {
+    if let Err(reason) = check_claims_request(request, &approval) {
         reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
-        return Ok(denied(&request));
+        return Ok((denied(request), false));
     }
-    // LoA3 satisfies a request for LoA2; LoA2 never satisfies LoA3 alone.
-    let acr_met = request.acr_values.contains(&approval.acr)
-        || (approval.acr == Acr::Loa3 && request.acr_values.contains(&Acr::Loa2));
-    if !acr_met {
+    if !interaction::acr_met(&request.acr_values, approval.acr) {
         reject_consent(
             inner,
             brand_id,
@@ -387,13 +353,13 @@ pub(crate) async fn complete(
             now,
         )
         .await?;
-        return Ok(denied(&request));
+        return Ok((denied(request), false));
     }
-    match authorise_consent(inner, brand_id, &request, &approval, now).await? {
+    match authorise_consent(inner, brand_id, request, &approval, now).await? {
         Ok(()) => {}
         Err(reason) => {
             reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
-            return Ok(denied(&request));
+            return Ok((denied(request), false));
         }
     }
     let subject = subject_of(inner, &approval.subject)?;
@@ -444,7 +410,7 @@ pub(crate) async fn complete(
         fragment.append_pair("state", state);
     }
     to.set_fragment(Some(&fragment.finish()));
-    Ok(to)
+    Ok((to, true))
 }
 
 fn denied(request: &AuthorizationRequest) -> Url {
@@ -622,6 +588,7 @@ async fn authorise_consent(
     }
     consent.status = ConsentStatus::Authorised;
     consent.status_update_date_time = now;
+    consent.resources = approval.resources.clone();
     let version = record.version;
     let sealed = consent
         .seal(&inner.sealer)

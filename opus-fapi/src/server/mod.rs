@@ -18,9 +18,14 @@
 //! | `/userinfo` | OIDC Core §5.3: the `sub` behind a bound access token |
 //! | `/token` | `authorization_code` (PKCE), `refresh_token` (not rotated, lives with the consent), `client_credentials`; certificate-bound tokens |
 //!
-//! The bank's front reports the customer's decision with
-//! [`AuthorizationServer::complete_interaction`], which answers the redirect
-//! to the client with a signed and encrypted ID token.
+//! | `/interaction/…` | the interaction API and pages: authenticate → consent → completed, hand-off (see [`InteractionView`]) |
+//!
+//! The interaction runs through the server's interaction API (JSON or HTML
+//! pages, or in process: [`AuthorizationServer::authenticate`],
+//! [`AuthorizationServer::decide`], [`AuthorizationServer::hand_off`]); a
+//! bank that runs its whole front itself reports the outcome with
+//! [`AuthorizationServer::complete_interaction`]. Either way the customer
+//! returns to the client with a signed and encrypted ID token.
 //!
 //! Access tokens are opaque (256 random bits); the store keeps their SHA-256
 //! with scope, consent, client and the `x5t#S256` they are bound to, so a
@@ -32,6 +37,7 @@ mod client;
 mod client_auth;
 mod error;
 pub mod guard;
+mod interaction;
 mod par;
 mod register;
 mod revoke;
@@ -45,7 +51,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use opus_core::interaction::{InteractionOutcome, UserAuthenticator};
+use opus_core::interaction::{CustomerResources, InteractionOutcome, UserAuthenticator};
 use opus_core::keys::KeyCustody;
 use opus_core::seal::Sealer;
 use opus_core::{Brand, BrandId, ClientId, Clock, InteractionSessionId, Storage};
@@ -57,6 +63,10 @@ pub use client::{
 };
 pub use client_auth::AuthenticatedClient;
 pub use error::{OAuthError, OAuthErrorCode};
+pub use interaction::{
+    AppAssertionAuthenticator, AppAssertionVerifier, ClientView, ConsentView, Decision, HandOff,
+    InteractionHandle, InteractionView, StepName,
+};
 pub use par::AuthorizationRequest;
 pub use register::Registration;
 
@@ -145,6 +155,8 @@ pub(crate) struct Inner {
     pub(crate) par_ttl: Duration,
     pub(crate) interaction_ttl: Duration,
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
+    pub(crate) resources: Option<Arc<dyn CustomerResources>>,
+    pub(crate) handoff_url: Option<Url>,
     pub(crate) registration: Option<Registration>,
     pub(crate) encrypt_token_endpoint_id_tokens: bool,
     pub(crate) introspection_clients: Vec<ClientId>,
@@ -185,6 +197,8 @@ pub struct AuthorizationServerBuilder {
     par_ttl: Option<Duration>,
     interaction_ttl: Option<Duration>,
     authenticator: Option<Arc<dyn UserAuthenticator>>,
+    resources: Option<Arc<dyn CustomerResources>>,
+    handoff_url: Option<Url>,
     registration: Option<Registration>,
     encrypt_token_endpoint_id_tokens: bool,
     introspection_clients: Vec<ClientId>,
@@ -230,7 +244,7 @@ impl AuthorizationServer {
             .iter()
             .find(|b| b.server.brand.id() == brand)
             .ok_or(InteractionError::UnknownBrand)?;
-        authorize::complete(&self.inner, endpoints, id, outcome).await
+        interaction::complete_by_bank(&self.inner, endpoints, id, outcome).await
     }
 }
 
@@ -280,6 +294,23 @@ impl AuthorizationServerBuilder {
     /// The bank's login and consent front (required).
     pub fn authenticator(mut self, authenticator: Arc<dyn UserAuthenticator>) -> Self {
         self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// The customer's resources offered on the consent screen (accounts,
+    /// cards, contracts). Without it the screen offers none and approvals
+    /// carry no resources.
+    pub fn customer_resources(mut self, resources: Arc<dyn CustomerResources>) -> Self {
+        self.resources = Some(resources);
+        self
+    }
+
+    /// Where a hand-off sends the other device: the bank app's universal
+    /// link, which receives `brand` and `handoff` (the code) as query
+    /// parameters and drives the interaction under
+    /// `interaction/handoff/{code}`. Default: the server's own pages.
+    pub fn handoff_url(mut self, url: Url) -> Self {
+        self.handoff_url = Some(url);
         self
     }
 
@@ -385,6 +416,8 @@ impl AuthorizationServerBuilder {
                 authenticator: self
                     .authenticator
                     .ok_or(ServerConfigError::Missing("authenticator"))?,
+                resources: self.resources,
+                handoff_url: self.handoff_url,
             }),
         })
     }
@@ -540,6 +573,32 @@ impl Inner {
                         .headers()
                         .get(header::ACCEPT)
                         .and_then(|v| v.to_str().ok()),
+                )
+                .await
+            }
+            _ if endpoint.starts_with("interaction/") => {
+                let (parts, body) = request.into_parts();
+                let bytes = match Limited::new(body, MAX_BODY).collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(_) => {
+                        let mut response = Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                        return response;
+                    }
+                };
+                let header = |name: header::HeaderName| {
+                    parts.headers.get(name).and_then(|v| v.to_str().ok())
+                };
+                interaction::http(
+                    &self,
+                    brand,
+                    interaction::HttpCommand {
+                        method: &parts.method,
+                        rest: endpoint.trim_start_matches("interaction/"),
+                        accept: header(header::ACCEPT),
+                        content_type: header(header::CONTENT_TYPE),
+                        body: &bytes,
+                    },
                 )
                 .await
             }

@@ -124,6 +124,7 @@ impl Fixture {
             status_update_date_time: self.now(),
             expiration_date_time: Some(self.at(90 * 24 * 3600)),
             rejection: None,
+            resources: Vec::new(),
         }
     }
 

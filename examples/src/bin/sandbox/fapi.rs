@@ -236,6 +236,7 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
                 .saturating_add(Duration::from_secs(180 * 86_400)),
         ),
         rejection: None,
+        resources: Vec::new(),
     };
     storage
         .consents

@@ -125,6 +125,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         status_update_date_time: clock.now(),
         expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(90 * 86_400))),
         rejection: None,
+        resources: Vec::new(),
     };
     let stored = storage
         .consents
