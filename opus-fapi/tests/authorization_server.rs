@@ -18,17 +18,19 @@ use base64::Engine;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
+use opus_core::connector::ResourceType;
 use opus_core::consent::{ConsentStatus, DataConsent, DataRejectionCode, Permission, RejectedBy};
 use opus_core::directory::Directory;
 use opus_core::interaction::{
-    Acr, DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest,
+    Acr, AuthenticationError, AuthenticationEvidence, DenialReason, InteractionApproval,
+    InteractionOutcome, InteractionRequest, SelectableResource,
 };
 use opus_core::keys::{JwkSet, JwsAlg, JwsSigner, KeyCustody, KeyError, KeyPurpose};
 use opus_core::seal::{SealContext, Sealer};
 use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
 use opus_core::{
     AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, GrantId, KeyId,
-    Storage,
+    ResourceId, Storage,
 };
 use opus_fapi::client::{client_assertion, pkce_challenge};
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
@@ -38,13 +40,14 @@ use opus_fapi::jose::jws::{self, JwsPolicy};
 use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
 use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
 use opus_fapi::server::{
-    AuthorizationRequest, AuthorizationServer, ClientAuthMethod, ClientMetadata,
-    DirectoryClientKeys, InteractionError, Registration, ServerBrand, ServerConfigError,
+    AppAssertionAuthenticator, AppAssertionVerifier, AuthorizationRequest, AuthorizationServer,
+    ClientAuthMethod, ClientMetadata, Decision, DirectoryClientKeys, InteractionError,
+    InteractionHandle, Registration, ServerBrand, ServerConfigError, StepName,
 };
 use opus_store::MemoryStore;
 use opus_testkit::{
     IssuedCertificate, ManualClock, MockDirectory, OfbSubject, RecordingAuthenticator,
-    TestKeyCustody, TestPki,
+    StaticResources, TEST_PASSWORD, TestKeyCustody, TestPki,
 };
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
@@ -121,8 +124,25 @@ impl Fixture {
         let directory = Arc::new(MockDirectory::new());
         let brands = vec![brand("banco-azul"), brand("banco-verde")];
         let authenticator = Arc::new(RecordingAuthenticator::new(Url::parse(LOGIN).unwrap()));
+        let resources = Arc::new(StaticResources::new());
+        let customer = Cpf::parse(CUSTOMER).unwrap();
+        for (id, resource_type, label) in [
+            ("acc-1", ResourceType::Account, "Conta corrente ••0001"),
+            ("acc-2", ResourceType::Account, "Poupança ••0002"),
+            ("card-1", ResourceType::CreditCardAccount, "Cartão ••9999"),
+        ] {
+            resources.add(
+                &customer,
+                SelectableResource {
+                    resource_id: ResourceId::new(id).unwrap(),
+                    resource_type,
+                    label: label.to_owned(),
+                },
+            );
+        }
         let mut builder = AuthorizationServer::builder()
             .authenticator(authenticator.clone())
+            .customer_resources(resources)
             .registration(Registration::new(directory.clone(), SSA_ISSUER))
             .storage(storage.clone())
             .sealer(sealer.clone())
@@ -4571,4 +4591,713 @@ async fn checklist_87_a_consent_past_its_expiration_is_refused_before_anyone_rec
         guarded(layer, late, Some(&f.tpp.cert)).await.0,
         StatusCode::UNAUTHORIZED
     );
+}
+
+// ---------------------------------------------------------------- interaction API
+
+const OTHER_CUSTOMER: &str = "11144477735";
+
+fn login(cpf: &str) -> Value {
+    json!({"form": {"cpf": cpf, "password": TEST_PASSWORD}})
+}
+
+fn fragment_of(url: &str) -> BTreeMap<String, String> {
+    let url = Url::parse(url).unwrap();
+    assert!(url.as_str().starts_with(REDIRECT), "{url}");
+    url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// What an HTML exchange answered.
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: http::HeaderMap,
+    html: String,
+}
+
+impl Fixture {
+    /// A JSON command of the interaction API (no client certificate: the
+    /// front channel).
+    async fn command(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("/banco-azul/interaction/{path}"))
+            .header(header::ACCEPT, "application/json");
+        let body = match body {
+            Some(v) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Full::new(Bytes::from(v.to_string()))
+            }
+            None => Full::default(),
+        };
+        let response = self.call(request.body(body).unwrap(), None).await;
+        (response.status(), json_body(response).await)
+    }
+
+    /// A browser's page load (`form = None`) or form post.
+    async fn browse(&self, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut request = Request::builder()
+            .uri(format!("/banco-azul/interaction/{path}"))
+            .header(header::ACCEPT, "text/html,application/xhtml+xml");
+        let body = match form {
+            Some(fields) => {
+                request = request
+                    .method(Method::POST)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let mut s = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in fields {
+                    s.append_pair(k, v);
+                }
+                Full::new(Bytes::from(s.finish()))
+            }
+            None => Full::default(),
+        };
+        let response = self.call(request.body(body).unwrap(), None).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            location,
+            headers,
+            html: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn interaction_json_loop_authenticates_shows_the_consent_and_completes() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    assert_eq!(interaction.logged_user, Some(Cpf::parse(CUSTOMER).unwrap()));
+    assert_eq!(
+        interaction.pages_url.as_str(),
+        format!("{}/interaction/{}", f.issuer(0), interaction.id)
+    );
+    let id = interaction.id.to_string();
+
+    let (status, view) = f.command(Method::GET, &id, None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "authenticate");
+    assert_eq!(view["client"]["client_id"], f.tpp.client_id.as_str());
+    assert!(view["consent"].is_null(), "no consent details before login");
+
+    // A decision before authentication is out of step.
+    let (status, body) = f
+        .command(
+            Method::POST,
+            &format!("{id}/decision"),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "wrong_step");
+
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(login(CUSTOMER)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "consent");
+    assert_eq!(view["consent"]["consentId"], consent.as_str());
+    assert_eq!(
+        view["consent"]["permissions"],
+        json!(["ACCOUNTS_READ", "RESOURCES_READ"])
+    );
+    // Only accounts: the consent does not reach credit cards.
+    let offered: Vec<&str> = view["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resourceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(offered, ["acc-1", "acc-2"]);
+
+    // Something not offered is refused and changes nothing.
+    let (status, body) = f
+        .command(
+            Method::POST,
+            &format!("{id}/decision"),
+            Some(json!({"decision": "approve", "resources": ["card-1"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(f.command(Method::GET, &id, None).await.1["step"], "consent");
+
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("{id}/decision"),
+            Some(json!({"decision": "approve", "resources": ["acc-2"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "completed");
+    assert_eq!(view["approved"], true);
+    let fragment = fragment_of(view["redirect_to"].as_str().unwrap());
+    assert_eq!(fragment["state"], "st-1");
+    assert!(fragment.contains_key("id_token"));
+    let (status, tokens) = f.exchange(&f.tpp, &fragment["code"], Some(VERIFIER)).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+
+    let stored = f.consent_status(&consent).await;
+    assert_eq!(stored.status, ConsentStatus::Authorised);
+    assert_eq!(stored.resources, [ResourceId::new("acc-2").unwrap()]);
+
+    // Finished: polling still answers the outcome; commands are out of step.
+    assert_eq!(
+        f.command(Method::GET, &id, None).await.1["step"],
+        "completed"
+    );
+    let (status, _) = f
+        .command(
+            Method::POST,
+            &format!("{id}/decision"),
+            Some(json!({"decision": "deny"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(matches!(
+        f.server
+            .complete_interaction(
+                f.brands[0].id(),
+                &interaction.id,
+                approval(&f, CUSTOMER, None, Acr::Loa2)
+            )
+            .await,
+        Err(InteractionError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn interaction_denial_redirects_access_denied_and_rejects_the_consent_by_the_user() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    f.command(
+        Method::POST,
+        &format!("{id}/authenticate"),
+        Some(login(CUSTOMER)),
+    )
+    .await;
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("{id}/decision"),
+            Some(json!({"decision": "deny"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["approved"], false);
+    let fragment = fragment_of(view["redirect_to"].as_str().unwrap());
+    assert_eq!(fragment["error"], "access_denied");
+    assert_eq!(fragment["state"], "st-1");
+    assert!(!fragment.contains_key("code"));
+    let stored = f.consent_status(&consent).await;
+    assert_eq!(stored.status, ConsentStatus::Rejected);
+    let rejection = stored.rejection.unwrap();
+    assert_eq!(rejection.rejected_by, RejectedBy::User);
+    assert_eq!(
+        rejection.reason.code,
+        DataRejectionCode::CustomerManuallyRejected
+    );
+}
+
+#[tokio::test]
+async fn interaction_three_failed_logins_end_it_denied() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    let wrong = json!({"form": {"cpf": CUSTOMER, "password": "wrong"}});
+    for remaining in [2, 1] {
+        let (status, body) = f
+            .command(
+                Method::POST,
+                &format!("{id}/authenticate"),
+                Some(wrong.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["error"], "authentication_failed");
+        assert_eq!(body["attempts_remaining"], remaining);
+    }
+    let (status, view) = f
+        .command(Method::POST, &format!("{id}/authenticate"), Some(wrong))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "completed");
+    assert_eq!(
+        fragment_of(view["redirect_to"].as_str().unwrap())["error"],
+        "access_denied"
+    );
+    let stored = f.consent_status(&consent).await;
+    assert_eq!(stored.status, ConsentStatus::Rejected);
+    assert_eq!(stored.rejection.unwrap().rejected_by, RejectedBy::Aspsp);
+    // Malformed commands are refused without counting.
+    let (status, _) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(json!({"assertion": "a", "form": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn interaction_someone_else_logging_in_never_sees_the_consent() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(login(OTHER_CUSTOMER)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "completed");
+    assert!(view["consent"].is_null());
+    assert!(view["resources"].as_array().unwrap().is_empty());
+    assert_eq!(
+        fragment_of(view["redirect_to"].as_str().unwrap())["error"],
+        "access_denied"
+    );
+    let rejection = f.consent_status(&consent).await.rejection.unwrap();
+    assert_eq!(rejection.rejected_by, RejectedBy::Aspsp);
+    assert_eq!(
+        rejection.reason.code,
+        DataRejectionCode::InternalSecurityReason
+    );
+}
+
+#[tokio::test]
+async fn interaction_insufficient_assurance_is_a_failed_login() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let mut claims = f.request_claims(&f.tpp, &consent);
+    claims["claims"] = json!({"id_token": {"acr": {"essential": true, "values": ["urn:brasil:openbanking:loa3"]}}});
+    let id = f.start_with(&claims).await.id.to_string();
+    let (status, body) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(json!({"form": {"cpf": CUSTOMER, "password": TEST_PASSWORD, "acr": "loa2"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(json!({"form": {"cpf": CUSTOMER, "password": TEST_PASSWORD, "acr": "loa3"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "consent");
+}
+
+#[tokio::test]
+async fn interaction_hand_off_moves_it_to_the_other_device_and_the_first_one_polls() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    let (status, first) = f
+        .command(Method::POST, &format!("{id}/handoff"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    // A lost QR code: hand off again; the first code stops working.
+    let (_, handoff) = f
+        .command(Method::POST, &format!("{id}/handoff"), None)
+        .await;
+    let old = first["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = handoff["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/interaction/handoff/", f.issuer(0))));
+    let code = url.rsplit('/').next().unwrap().to_owned();
+    assert_ne!(code, old);
+    assert_eq!(
+        f.command(Method::GET, &format!("handoff/{old}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The first device now only waits.
+    let (_, view) = f.command(Method::GET, &id, None).await;
+    assert_eq!(view["step"], "handed_off");
+    let (status, body) = f
+        .command(
+            Method::POST,
+            &format!("{id}/authenticate"),
+            Some(login(CUSTOMER)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "handed_off");
+    let page = f.browse(&id, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html.contains("http-equiv=\"refresh\""),
+        "the waiting page reloads"
+    );
+
+    // The other device carries it on with the code alone.
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("handoff/{code}/authenticate"),
+            Some(login(CUSTOMER)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "consent");
+    assert_eq!(
+        f.command(Method::GET, &id, None).await.1["step"],
+        "handed_off"
+    );
+    let (status, view) = f
+        .command(
+            Method::POST,
+            &format!("handoff/{code}/decision"),
+            Some(json!({"decision": "approve", "resources": ["acc-1"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["step"], "completed");
+    assert!(
+        view["redirect_to"].is_null(),
+        "the other device does not go to the client"
+    );
+    assert_eq!(
+        f.command(Method::POST, &format!("handoff/{code}/handoff"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The first device's poll finds the redirect; its page sends it there.
+    let (_, view) = f.command(Method::GET, &id, None).await;
+    assert_eq!(view["step"], "completed");
+    let fragment = fragment_of(view["redirect_to"].as_str().unwrap());
+    assert!(fragment.contains_key("code"));
+    let page = f.browse(&id, None).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location.as_deref(), view["redirect_to"].as_str());
+    assert_eq!(
+        f.consent_status(&consent).await.status,
+        ConsentStatus::Authorised
+    );
+}
+
+#[tokio::test]
+async fn interaction_hand_off_only_before_login_and_only_from_the_first_device() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    f.command(
+        Method::POST,
+        &format!("{id}/authenticate"),
+        Some(login(CUSTOMER)),
+    )
+    .await;
+    let (status, body) = f
+        .command(Method::POST, &format!("{id}/handoff"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        f.command(Method::GET, "handoff/made-up-code", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn interaction_html_pages_walk_the_customer_back_to_the_client() {
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    let page = f.browse(&id, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("name=\"password\""));
+    assert!(page.html.contains(&format!("{id}/handoff")));
+    assert_eq!(page.headers[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+
+    let failed = f
+        .browse(
+            &format!("{id}/authenticate"),
+            Some(&[("cpf", CUSTOMER), ("password", "nope")]),
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    assert!(failed.html.contains("role=\"alert\""));
+
+    let posted = f
+        .browse(
+            &format!("{id}/authenticate"),
+            Some(&[("cpf", CUSTOMER), ("password", TEST_PASSWORD)]),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        posted.location.as_deref(),
+        Some(format!("{}/interaction/{id}", f.issuer(0)).as_str())
+    );
+    let consent_page = f.browse(&id, None).await;
+    assert_eq!(consent_page.status, StatusCode::OK);
+    assert!(consent_page.html.contains("ACCOUNTS_READ"));
+    assert!(consent_page.html.contains("value=\"acc-1\""));
+    assert!(!consent_page.html.contains("card-1"));
+
+    let decided = f
+        .browse(
+            &format!("{id}/decision"),
+            Some(&[
+                ("resource", "acc-1"),
+                ("resource", "acc-2"),
+                ("decision", "approve"),
+            ]),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    let back = f.browse(&id, None).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    let fragment = fragment_of(back.location.as_deref().unwrap());
+    assert!(fragment.contains_key("code"));
+    let mut chosen = f.consent_status(&consent).await.resources;
+    chosen.sort();
+    assert_eq!(
+        chosen,
+        [
+            ResourceId::new("acc-1").unwrap(),
+            ResourceId::new("acc-2").unwrap()
+        ]
+    );
+
+    // Unknown interactions get an error page, not a redirect.
+    let unknown = f
+        .browse(&opus_core::InteractionSessionId::random().to_string(), None)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.location.is_none());
+}
+
+#[tokio::test]
+async fn interaction_concurrent_decisions_have_one_outcome() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let brand = f.brands[0].id().clone();
+    let handle = InteractionHandle::Id(interaction.id);
+    f.server
+        .authenticate(
+            &brand,
+            &handle,
+            &AuthenticationEvidence::Form(
+                [
+                    ("cpf".to_owned(), CUSTOMER.to_owned()),
+                    ("password".to_owned(), TEST_PASSWORD.to_owned()),
+                ]
+                .into(),
+            ),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let server = f.server.clone();
+        let (brand, handle) = (brand.clone(), handle.clone());
+        tasks.push(tokio::spawn(async move {
+            let decision = if i % 2 == 0 {
+                Decision::Approve {
+                    resources: vec![ResourceId::new("acc-1").unwrap()],
+                }
+            } else {
+                Decision::Deny
+            };
+            server.decide(&brand, &handle, decision).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        if let Ok(view) = t.await.unwrap() {
+            outcomes.push(view);
+        }
+    }
+    assert_eq!(outcomes.len(), 1, "exactly one decision counts");
+    let approved = outcomes[0].approved.unwrap();
+    let status = f.consent_status(&consent).await.status;
+    assert_eq!(
+        status,
+        if approved {
+            ConsentStatus::Authorised
+        } else {
+            ConsentStatus::Rejected
+        }
+    );
+    let view = f.server.interaction(&brand, &handle).await.unwrap();
+    assert_eq!(view.step, StepName::Completed);
+    assert_eq!(view.approved, Some(approved));
+}
+
+/// Signs an app assertion for `interaction` with `signer`, overriding claims.
+async fn app_assertion(
+    f: &Fixture,
+    signer: &dyn JwsSigner,
+    interaction: &InteractionRequest,
+    patch: Value,
+) -> String {
+    let now = f.clock.now().unix_seconds();
+    let mut claims = json!({
+        "iss": "https://app.banco-azul.example",
+        "aud": interaction.brand.as_str(),
+        "interaction": interaction.id.to_string(),
+        "cpf": CUSTOMER,
+        "acr": "urn:brasil:openbanking:loa2",
+        "auth_time": now,
+        "iat": now,
+        "exp": now + 120,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    for (k, v) in patch.as_object().unwrap() {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    jws::sign_claims(signer, Some("JWT"), &claims)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn app_assertions_authenticate_once_for_their_interaction_only() {
+    let f = Fixture::new().await;
+    let app = TestKeyCustody::new("bank-app");
+    let signer = app.signer(KeyPurpose::MessageSigning).await.unwrap();
+    let verifier = AppAssertionVerifier::new(
+        "https://app.banco-azul.example",
+        app.public_jwks().await.unwrap(),
+        f.storage.replay.clone(),
+        f.clock.clone(),
+    );
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let other = f.start(&consent).await;
+    let intruder = TestKeyCustody::new("intruder");
+    let intruder_signer = intruder.signer(KeyPurpose::MessageSigning).await.unwrap();
+    let now = f.clock.now().unix_seconds();
+    let cases = [
+        (
+            signer.as_ref(),
+            json!({"iss": "https://elsewhere.example"}),
+            "issuer",
+        ),
+        (signer.as_ref(), json!({"aud": "banco-verde"}), "audience"),
+        (
+            signer.as_ref(),
+            json!({"interaction": other.id.to_string()}),
+            "another interaction",
+        ),
+        (signer.as_ref(), json!({"exp": now - 1}), "expired"),
+        (signer.as_ref(), json!({"exp": now + 301}), "lives too long"),
+        (signer.as_ref(), json!({"jti": null}), "no jti"),
+        (signer.as_ref(), json!({"cpf": "12345678900"}), "bad CPF"),
+        (signer.as_ref(), json!({"acr": "loa9"}), "unknown acr"),
+        (intruder_signer.as_ref(), json!({}), "unknown key"),
+    ];
+    for (key, patch, why) in cases {
+        let assertion = app_assertion(&f, key, &interaction, patch).await;
+        assert!(
+            matches!(
+                verifier.verify(&interaction, &assertion).await,
+                Err(AuthenticationError::Rejected)
+            ),
+            "{why}"
+        );
+    }
+    let good = app_assertion(&f, signer.as_ref(), &interaction, json!({})).await;
+    let customer = verifier.verify(&interaction, &good).await.unwrap();
+    assert_eq!(customer.subject, Cpf::parse(CUSTOMER).unwrap());
+    assert_eq!(customer.acr, Acr::Loa2);
+    assert!(
+        matches!(
+            verifier.verify(&interaction, &good).await,
+            Err(AuthenticationError::Rejected)
+        ),
+        "single use"
+    );
+
+    // Through a server that authenticates in the bank's app only.
+    let server = f
+        .replica_builder(f.storage.clone())
+        .await
+        .authenticator(Arc::new(AppAssertionAuthenticator::new(verifier)))
+        .build()
+        .unwrap();
+    let handle = InteractionHandle::Id(other.id);
+    let brand = f.brands[0].id().clone();
+    let form = AuthenticationEvidence::Form([("cpf".to_owned(), CUSTOMER.to_owned())].into());
+    assert!(matches!(
+        server.authenticate(&brand, &handle, &form).await,
+        Err(InteractionError::AuthenticationFailed { remaining: 2 })
+    ));
+    let assertion = app_assertion(&f, signer.as_ref(), &other, json!({})).await;
+    let view = server
+        .authenticate(
+            &brand,
+            &handle,
+            &AuthenticationEvidence::AppAssertion(assertion),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.step, StepName::Consent);
 }

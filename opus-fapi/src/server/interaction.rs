@@ -1030,6 +1030,7 @@ pub(crate) async fn http(
     };
     if command.method == Method::POST
         && !html
+        && !command.body.is_empty()
         && !media_is(command.content_type, "application/json")
     {
         return json_error(&InteractionError::BadRequest(
