@@ -15,19 +15,25 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_consent::{ConsentsApi, DataConsentPolicy, DataConsents};
-use opus_core::interaction::{Acr, InteractionApproval, InteractionOutcome};
+use opus_core::connector::ResourceType;
+use opus_core::interaction::{AuthenticationEvidence, SelectableResource};
 use opus_core::keys::JwkSet;
 use opus_core::seal::Sealer;
 use opus_core::{
-    AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, OrganisationId, SoftwareStatementId,
-    Storage, SystemClock,
+    AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, InteractionSessionId, OrganisationId,
+    ResourceId, SoftwareStatementId, Storage, SystemClock,
 };
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
 use opus_fapi::server::guard::ResourceGuardLayer;
-use opus_fapi::server::{AuthorizationServer, DirectoryClientKeys, Registration, ServerBrand};
+use opus_fapi::server::{
+    AuthorizationServer, Decision, DirectoryClientKeys, InteractionHandle, InteractionView,
+    Registration, ServerBrand, StepName,
+};
 use opus_store::MemoryStore;
-use opus_testkit::{MockDirectory, OfbSubject, RecordingAuthenticator, TestKeyCustody, TestPki};
+use opus_testkit::{
+    MockDirectory, OfbSubject, RecordingAuthenticator, StaticResources, TestKeyCustody, TestPki,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -46,11 +52,9 @@ struct Shared {
     base: Url,
     brand: Brand,
     server: AuthorizationServer,
-    consents: DataConsents,
     consents_api: ConsentsApi,
     guard: ResourceGuardLayer,
     directory: Arc<MockDirectory>,
-    authenticator: Arc<RecordingAuthenticator>,
     pki: TestPki,
     clock: Arc<dyn Clock>,
 }
@@ -119,7 +123,35 @@ impl LoopbackBank {
             .api_base_url(base.join("banco-azul/api")?)
             .mtls_base_url(base.clone())
             .build()?;
-        let authenticator = Arc::new(RecordingAuthenticator::new(base.join("login")?));
+        // Test mode: whoever the consent names is authenticated without a
+        // human, and the login front below approves everything on offer.
+        let authenticator = Arc::new(RecordingAuthenticator::auto_approving(
+            Some(base.join("login")?),
+            clock.clone(),
+        ));
+        let resources = Arc::new(StaticResources::new());
+        let customer = sandbox_customer()?;
+        for (id, resource_type, label) in [
+            (
+                "291e5a29-49ed-401f-a583-193caa7aceee",
+                ResourceType::Account,
+                "Conta corrente ••0001",
+            ),
+            (
+                "3a8c1d7e-0f6b-4b57-9d2e-5f3c0a1b2c3d",
+                ResourceType::CreditCardAccount,
+                "Cartão ••9999",
+            ),
+        ] {
+            resources.add(
+                &customer,
+                SelectableResource {
+                    resource_id: ResourceId::new(id)?,
+                    resource_type,
+                    label: label.to_owned(),
+                },
+            );
+        }
         let keys = SoftwareKeyCustody::builder()
             .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
             .build()?;
@@ -132,7 +164,8 @@ impl LoopbackBank {
             .sealer(sealer.clone())
             .clock(clock.clone())
             .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
-            .authenticator(authenticator.clone())
+            .authenticator(authenticator)
+            .customer_resources(resources)
             .registration(Registration::new(directory.clone(), SSA_ISSUER))
             .build()?;
         let consents = DataConsents::new(
@@ -141,7 +174,7 @@ impl LoopbackBank {
             clock.clone(),
             DataConsentPolicy::default(),
         );
-        let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
+        let consents_api = ConsentsApi::new(brand.clone(), consents, clock.clone());
         let guard = ResourceGuardLayer::new(brand.id().clone(), storage, clock.clone())
             .require_scope("consents");
 
@@ -163,11 +196,10 @@ impl LoopbackBank {
             base: base.clone(),
             brand: brand.clone(),
             server,
-            consents,
+
             consents_api,
             guard,
             directory,
-            authenticator,
             pki,
             clock,
         });
@@ -265,50 +297,44 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
     }
 }
 
-/// Test-mode login: approves interaction `?interaction=<id>` as the
-/// consent's `loggedUser` (and `businessEntity`) at the first acceptable
-/// level, then sends the browser back to the client.
+/// Test-mode login: drives interaction `?interaction=<id>` through the
+/// authorization server's interaction API — authenticates (the
+/// auto-approving authenticator vouches for the consent's customer), approves
+/// every resource on offer — then sends the browser back to the client. A
+/// real bank serves its login page here instead.
 async fn login(shared: &Shared, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let id = url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "interaction")
-        .map(|(_, v)| v.into_owned());
-    let Some(interaction) = id.and_then(|id| {
-        shared
-            .authenticator
-            .started()
-            .into_iter()
-            .find(|i| i.id.to_string() == id)
-    }) else {
+        .and_then(|(_, v)| InteractionSessionId::parse(&v).ok());
+    let Some(id) = id else {
         return plain(StatusCode::NOT_FOUND);
     };
-    let Ok(consent) = shared
-        .consents
-        .find(&interaction.brand, &interaction.consent_id)
-        .await
-    else {
-        return plain(StatusCode::NOT_FOUND);
+    let brand = shared.brand.id();
+    let handle = InteractionHandle::Id(id);
+    let evidence = AuthenticationEvidence::Form(Default::default());
+    let view = match shared.server.authenticate(brand, &handle, &evidence).await {
+        Ok(view) if view.step == StepName::Consent => view,
+        Ok(view) => return back_to_client(&view),
+        Err(_) => return plain(StatusCode::NOT_FOUND),
     };
-    let outcome = InteractionOutcome::Approved(InteractionApproval {
-        subject: consent.logged_user,
-        business_entity: consent.business_entity,
-        acr: interaction.acr_values.first().copied().unwrap_or(Acr::Loa2),
-        auth_time: shared.clock.now(),
-        resources: vec![],
-    });
-    match shared
-        .server
-        .complete_interaction(&interaction.brand, &interaction.id, outcome)
-        .await
-    {
-        Ok(to) => {
-            let mut response = plain(StatusCode::SEE_OTHER);
-            if let Ok(location) = HeaderValue::from_str(to.as_str()) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
+    let decision = Decision::Approve {
+        resources: view.resources.into_iter().map(|r| r.resource_id).collect(),
+    };
+    match shared.server.decide(brand, &handle, decision).await {
+        Ok(view) => back_to_client(&view),
         Err(_) => plain(StatusCode::NOT_FOUND),
     }
+}
+
+fn back_to_client(view: &InteractionView) -> Response<Full<Bytes>> {
+    let Some(to) = &view.redirect_to else {
+        return plain(StatusCode::NOT_FOUND);
+    };
+    let mut response = plain(StatusCode::SEE_OTHER);
+    if let Ok(location) = HeaderValue::from_str(to.as_str()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 /// The mock directory: `POST /directory/test-registration` and the keystores

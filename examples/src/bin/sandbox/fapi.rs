@@ -14,7 +14,6 @@ use opus_core::consent::{
     ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason, Permission,
     RejectedBy,
 };
-use opus_core::interaction::{Acr, InteractionApproval, InteractionOutcome};
 use opus_core::keys::{KeyCustody, KeyPurpose};
 use opus_core::seal::Sealer;
 use opus_core::{Brand, ClientId, Clock, ConsentId, Cpf, Storage};
@@ -26,7 +25,8 @@ use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
 use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
 use opus_fapi::server::{AuthorizationServer, DirectoryClientKeys, Registration, ServerBrand};
 use opus_testkit::{
-    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, RecordingAuthenticator, TestPki,
+    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, RecordingAuthenticator,
+    TEST_PASSWORD, TestPki,
 };
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
@@ -140,9 +140,9 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         tpp.software_statement_id,
         fintech_keys.public_jwks().await?,
     );
-    let authenticator = Arc::new(RecordingAuthenticator::new(Url::parse(
-        "https://127.0.0.1/bank/login",
-    )?));
+    // The server's own interaction pages; the test login takes the
+    // customer's CPF and the test password.
+    let authenticator = Arc::new(RecordingAuthenticator::pages().with_clock(clock.clone()));
     let mut builder = AuthorizationServer::builder()
         .storage(storage.clone())
         .sealer(sealer.clone())
@@ -301,21 +301,50 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         .get(header::LOCATION)
         .and_then(|l| l.to_str().ok())
         .unwrap_or_default();
-    println!("  authorize: {status}, the browser goes to the bank's login: {login}");
+    println!("  authorize: {status}, the browser goes to the interaction pages: {login}");
     let interaction = authenticator.last().ok_or("no interaction")?;
-    let back = server
-        .complete_interaction(
-            brand.id(),
-            &interaction.id,
-            InteractionOutcome::Approved(InteractionApproval {
-                subject: customer.clone(),
-                business_entity: None,
-                acr: Acr::Loa2,
-                auth_time: clock.now(),
-                resources: vec![],
-            }),
-        )
-        .await?;
+    let path = format!("{base}/interaction/{}", interaction.id);
+    let command = |method: Method, path: String, body: Option<Value>| {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ACCEPT, "application/json");
+        match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(body.to_string()))),
+            None => request.body(Full::default()),
+        }
+    };
+    let (_, _, view) = send(&server, command(Method::GET, path.clone(), None)?, None).await?;
+    println!("  interaction: step {}", view["step"]);
+    let login_form = json!({"form": {"cpf": customer.as_str(), "password": TEST_PASSWORD}});
+    let (status, _, view) = send(
+        &server,
+        command(
+            Method::POST,
+            format!("{path}/authenticate"),
+            Some(login_form),
+        )?,
+        None,
+    )
+    .await?;
+    println!(
+        "  authenticate: {status}, step {}, permissions {}",
+        view["step"], view["consent"]["permissions"]
+    );
+    let (status, _, view) = send(
+        &server,
+        command(
+            Method::POST,
+            format!("{path}/decision"),
+            Some(json!({"decision": "approve"})),
+        )?,
+        None,
+    )
+    .await?;
+    println!("  decision: {status}, step {}", view["step"]);
+    let back = Url::parse(view["redirect_to"].as_str().ok_or("no redirect")?)?;
     let fragment: std::collections::BTreeMap<String, String> =
         url::form_urlencoded::parse(back.fragment().unwrap_or_default().as_bytes())
             .into_owned()
