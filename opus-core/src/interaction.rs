@@ -158,6 +158,72 @@ pub struct ResourceQuery {
     pub resource_types: Vec<crate::connector::ResourceType>,
 }
 
+/// A consent as the consent screen shows it, from the consent port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentDetails {
+    /// `consentId`.
+    pub id: ConsentId,
+    /// Its kind.
+    pub kind: ConsentKind,
+    /// The client that created it.
+    pub client_id: ClientId,
+    /// Its status now.
+    pub status: crate::consent::ConsentStatus,
+    /// `loggedUser`: whoever authorises must be them.
+    pub logged_user: Option<Cpf>,
+    /// `businessEntity`, on PJ consents.
+    pub business_entity: Option<Cnpj>,
+    /// The permissions asked (data consents).
+    pub permissions: Vec<crate::consent::Permission>,
+    /// When it would expire (`None`: indefinite or not applicable).
+    pub expiration_date_time: Option<Timestamp>,
+    /// The kinds of resource the customer chooses among.
+    pub resource_types: Vec<crate::connector::ResourceType>,
+}
+
+/// The consents behind the interaction: what the customer sees, and the
+/// authorisation or rejection their decision causes. The authorization
+/// server calls it; each consent family (data sharing, payments) provides
+/// it over its own lifecycle.
+#[async_trait]
+pub trait ConsentAuthorisation: Send + Sync + 'static {
+    /// The consent `id` of `brand`, or `None`.
+    ///
+    /// # Errors
+    /// [`InteractionError`] when the consent cannot be read.
+    async fn details(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+    ) -> Result<Option<ConsentDetails>, InteractionError>;
+
+    /// Authorises consent `id` for `client` with `approval` (the customer,
+    /// the chosen resources); `Ok(Err(reason))` when it may not be
+    /// (no longer awaiting authorisation, expired, another customer).
+    ///
+    /// # Errors
+    /// [`InteractionError`] when a backend fails.
+    async fn authorise(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        client: &ClientId,
+        approval: &InteractionApproval,
+    ) -> Result<Result<(), DenialReason>, InteractionError>;
+
+    /// Rejects consent `id` if it still awaits authorisation, recording
+    /// why (the consents API's `rejectionReason`).
+    ///
+    /// # Errors
+    /// [`InteractionError`] when a backend fails.
+    async fn reject(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        reason: DenialReason,
+    ) -> Result<(), InteractionError>;
+}
+
 /// The customer's resources the consent screen offers.
 #[async_trait]
 pub trait CustomerResources: Send + Sync + 'static {

@@ -22,8 +22,8 @@ use opus_core::connector::ResourceType;
 use opus_core::consent::{ConsentStatus, DataConsent, DataRejectionCode, Permission, RejectedBy};
 use opus_core::directory::Directory;
 use opus_core::interaction::{
-    Acr, AuthenticationError, AuthenticationEvidence, DenialReason, InteractionApproval,
-    InteractionOutcome, InteractionRequest, SelectableResource,
+    Acr, AuthenticationError, AuthenticationEvidence, ConsentAuthorisation, ConsentDetails,
+    DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest, SelectableResource,
 };
 use opus_core::keys::{JwkSet, JwsAlg, JwsSigner, KeyCustody, KeyError, KeyPurpose};
 use opus_core::seal::{SealContext, Sealer};
@@ -5300,4 +5300,93 @@ async fn app_assertions_authenticate_once_for_their_interaction_only() {
         .await
         .unwrap();
     assert_eq!(view.step, StepName::Consent);
+}
+
+/// A consent port of another consent family: records what the server asks.
+struct RecordingConsents {
+    inner: opus_fapi::server::StoreConsentAuthorisation,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl ConsentAuthorisation for RecordingConsents {
+    async fn details(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+    ) -> Result<Option<ConsentDetails>, opus_core::interaction::InteractionError> {
+        self.calls.lock().unwrap().push("details".into());
+        self.inner.details(brand, id).await
+    }
+    async fn authorise(
+        &self,
+        _: &BrandId,
+        _: &ConsentId,
+        _: &ClientId,
+        approval: &InteractionApproval,
+    ) -> Result<Result<(), DenialReason>, opus_core::interaction::InteractionError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("authorise {}", approval.resources.len()));
+        Ok(Ok(()))
+    }
+    async fn reject(
+        &self,
+        _: &BrandId,
+        _: &ConsentId,
+        reason: DenialReason,
+    ) -> Result<(), opus_core::interaction::InteractionError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("reject {reason:?}"));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn interaction_goes_through_the_consent_port() {
+    let f = Fixture::new().await;
+    let consents = Arc::new(RecordingConsents {
+        inner: opus_fapi::server::StoreConsentAuthorisation::new(
+            f.storage.clone(),
+            f.sealer.clone(),
+            f.clock.clone(),
+        ),
+        calls: std::sync::Mutex::new(Vec::new()),
+    });
+    let server = f
+        .replica_builder(f.storage.clone())
+        .await
+        .consent_authorisation(consents.clone())
+        .build()
+        .unwrap();
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let brand = f.brands[0].id().clone();
+    let handle = InteractionHandle::Id(interaction.id);
+    let login = AuthenticationEvidence::Form(
+        [
+            ("cpf".to_owned(), CUSTOMER.to_owned()),
+            ("password".to_owned(), TEST_PASSWORD.to_owned()),
+        ]
+        .into(),
+    );
+    server.authenticate(&brand, &handle, &login).await.unwrap();
+    let view = server
+        .decide(&brand, &handle, Decision::Approve { resources: vec![] })
+        .await
+        .unwrap();
+    assert_eq!(view.approved, Some(true));
+    let calls = consents.calls.lock().unwrap().clone();
+    assert!(calls.contains(&"authorise 0".to_owned()), "{calls:?}");
+    assert!(calls.iter().all(|c| !c.starts_with("reject")));
+    // The port decided: the store's consent was not touched by the server.
+    assert_eq!(
+        f.consent_status(&consent).await.status,
+        ConsentStatus::AwaitingAuthorisation
+    );
 }

@@ -983,7 +983,7 @@ impl AuditLog for MemoryStore {
 impl InteractionStore for MemoryStore {
     async fn insert_interaction(&self, record: &InteractionRecord) -> Result<(), StoreError> {
         let mut state = self.lock()?;
-        let key = (record.brand.clone(), record.id.clone());
+        let key = (record.brand.clone(), record.id);
         let handoff_taken = record.handoff.is_some_and(|h| {
             state
                 .interactions
@@ -1006,7 +1006,7 @@ impl InteractionStore for MemoryStore {
         let state = self.lock()?;
         Ok(state
             .interactions
-            .get(&(brand.clone(), id.clone()))
+            .get(&(brand.clone(), *id))
             .filter(|r| now < r.expires_at)
             .cloned())
     }
@@ -1032,7 +1032,7 @@ impl InteractionStore for MemoryStore {
         expected_version: u64,
     ) -> Result<InteractionRecord, StoreError> {
         let mut state = self.lock()?;
-        let key = (record.brand.clone(), record.id.clone());
+        let key = (record.brand.clone(), record.id);
         let stored = state.interactions.get(&key).ok_or(StoreError::NotFound)?;
         if stored.version != expected_version
             || stored.created_at != record.created_at

@@ -13,16 +13,11 @@ use std::time::Duration;
 
 use aws_lc_rs::digest;
 use http::{HeaderValue, Response, StatusCode, header};
-use opus_core::consent::{
-    ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
-    RejectedBy,
-};
 use opus_core::interaction::{Acr, DenialReason, InteractionApproval, InteractionOutcome};
 use opus_core::keys::KeyPurpose;
 use opus_core::seal::SealContext;
 use opus_core::store::{
-    AuthorizationCodeRecord, InteractionRecord, OutboxMessage, ParRecord, ReplayScope, StoreError,
-    TokenHash,
+    AuthorizationCodeRecord, InteractionRecord, ParRecord, ReplayScope, StoreError, TokenHash,
 };
 use opus_core::{
     BrandId, ClientId, Cnpj, ConsentId, Cpf, Document, GrantId, InteractionSessionId, Jti,
@@ -355,7 +350,12 @@ pub(crate) async fn finish(
         .await?;
         return Ok((denied(request), false));
     }
-    match authorise_consent(inner, brand_id, request, &approval, now).await? {
+    match inner
+        .consent_authorisation
+        .authorise(brand_id, &request.consent_id, &request.client_id, &approval)
+        .await
+        .map_err(|_| InteractionError::Unavailable)?
+    {
         Ok(()) => {}
         Err(reason) => {
             reject_consent(inner, brand_id, &request.consent_id, reason, now).await?;
@@ -548,76 +548,8 @@ pub(crate) async fn signed_id_token(
         .map_err(|_| OAuthError::server_error())
 }
 
-/// Authorises the consent through the consent store; `Err(reason)` inside
-/// when the customer may not.
-async fn authorise_consent(
-    inner: &Inner,
-    brand: &BrandId,
-    request: &AuthorizationRequest,
-    approval: &InteractionApproval,
-    now: Timestamp,
-) -> Result<Result<(), DenialReason>, InteractionError> {
-    let record = inner
-        .storage
-        .consents
-        .get_consent(brand, &request.consent_id)
-        .await
-        .map_err(|_| InteractionError::Internal("consent store"))?
-        .ok_or(InteractionError::NotFound)?;
-    if record.kind != ConsentKind::Data {
-        return Err(InteractionError::Internal(
-            "only data-sharing consents are authorised here yet",
-        ));
-    }
-    let mut consent = DataConsent::open(&record, &inner.sealer)
-        .await
-        .map_err(|_| InteractionError::Internal("consent unreadable"))?;
-    if consent.status != ConsentStatus::AwaitingAuthorisation
-        || consent.client_id != request.client_id
-    {
-        return Ok(Err(DenialReason::Expired));
-    }
-    if consent.deadline().is_some_and(|d| d <= now) {
-        return Ok(Err(DenialReason::Expired));
-    }
-    if consent.logged_user != approval.subject {
-        return Ok(Err(DenialReason::WrongCustomer));
-    }
-    if consent.business_entity != approval.business_entity {
-        return Ok(Err(DenialReason::WrongCustomer));
-    }
-    consent.status = ConsentStatus::Authorised;
-    consent.status_update_date_time = now;
-    consent.resources = approval.resources.clone();
-    let version = record.version;
-    let sealed = consent
-        .seal(&inner.sealer)
-        .map_err(|_| InteractionError::Internal("sealing"))?;
-    let event = status_event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
-    match inner
-        .storage
-        .consents
-        .update_consent(&sealed, version, &[event])
-        .await
-    {
-        Ok(_) => Ok(Ok(())),
-        Err(StoreError::Conflict) => Ok(Err(DenialReason::Expired)),
-        Err(_) => Err(InteractionError::Internal("consent store")),
-    }
-}
-
-fn status_event(
-    consent: &DataConsent,
-    from: ConsentStatus,
-    now: Timestamp,
-) -> Result<OutboxMessage, InteractionError> {
-    consent
-        .status_changed_message(from, now)
-        .map_err(|_| InteractionError::Internal("event"))
-}
-
-/// Rejects a still-awaiting consent after a denial, with the reason the
-/// consents API reports.
+/// Rejects the consent through the consent port after a denial, and
+/// revokes whatever was issued under it.
 async fn reject_consent(
     inner: &Inner,
     brand: &BrandId,
@@ -625,52 +557,11 @@ async fn reject_consent(
     reason: DenialReason,
     now: Timestamp,
 ) -> Result<(), InteractionError> {
-    let Some(record) = inner
-        .storage
-        .consents
-        .get_consent(brand, id)
+    inner
+        .consent_authorisation
+        .reject(brand, id, reason)
         .await
-        .map_err(|_| InteractionError::Internal("consent store"))?
-    else {
-        return Ok(());
-    };
-    if record.kind != ConsentKind::Data || record.status != ConsentStatus::AwaitingAuthorisation {
-        return Ok(());
-    }
-    let mut consent = DataConsent::open(&record, &inner.sealer)
-        .await
-        .map_err(|_| InteractionError::Internal("consent unreadable"))?;
-    let (rejected_by, code) = match reason {
-        DenialReason::CustomerRejected => (
-            RejectedBy::User,
-            DataRejectionCode::CustomerManuallyRejected,
-        ),
-        DenialReason::Expired => (RejectedBy::Aspsp, DataRejectionCode::ConsentExpired),
-        _ => (RejectedBy::Aspsp, DataRejectionCode::InternalSecurityReason),
-    };
-    consent.status = ConsentStatus::Rejected;
-    consent.status_update_date_time = now;
-    consent.rejection = Some(DataRejection {
-        rejected_by,
-        reason: DataRejectionReason {
-            code,
-            additional_information: None,
-        },
-    });
-    let sealed = consent
-        .seal(&inner.sealer)
-        .map_err(|_| InteractionError::Internal("sealing"))?;
-    let event = status_event(&consent, ConsentStatus::AwaitingAuthorisation, now)?;
-    match inner
-        .storage
-        .consents
-        .update_consent(&sealed, record.version, &[event])
-        .await
-    {
-        // Someone else moved it on (another tab authorised or rejected it).
-        Ok(_) | Err(StoreError::Conflict) => {}
-        Err(_) => return Err(InteractionError::Internal("consent store")),
-    }
+        .map_err(|_| InteractionError::Unavailable)?;
     inner
         .storage
         .grants

@@ -37,11 +37,11 @@ use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use http::{HeaderValue, Method, Response, StatusCode, header};
-use opus_core::consent::{ConsentKind, DataConsent, Permission};
+use opus_core::consent::{ConsentKind, Permission};
 use opus_core::interaction::{
-    Acr, AuthenticatedCustomer, AuthenticationError, AuthenticationEvidence, DenialReason,
-    InteractionApproval, InteractionOutcome, InteractionRequest, ResourceQuery, SelectableResource,
-    UserAuthenticator,
+    Acr, AuthenticatedCustomer, AuthenticationError, AuthenticationEvidence, ConsentDetails,
+    DenialReason, InteractionApproval, InteractionOutcome, InteractionRequest, ResourceQuery,
+    SelectableResource, UserAuthenticator,
 };
 use opus_core::keys::{JwkSet, JwsAlg};
 use opus_core::seal::SealContext;
@@ -206,21 +206,7 @@ pub(crate) async fn request_for(
     let brand_id = brand.server.brand.id();
     let request = &session.request;
     let client = load_client(inner, brand_id, &request.client_id).await?;
-    let consent = inner
-        .storage
-        .consents
-        .get_consent(brand_id, &request.consent_id)
-        .await
-        .map_err(|_| InteractionError::Internal("consent store"))?
-        .ok_or(InteractionError::NotFound)?;
-    let (logged_user, business_entity) = if consent.kind == ConsentKind::Data {
-        let data = DataConsent::open(&consent, &inner.sealer)
-            .await
-            .map_err(|_| InteractionError::Internal("consent unreadable"))?;
-        (Some(data.logged_user), data.business_entity)
-    } else {
-        (None, None)
-    };
+    let consent = consent_details(inner, brand_id, request).await?;
     Ok(InteractionRequest {
         id: record.id,
         brand: brand_id.clone(),
@@ -234,8 +220,8 @@ pub(crate) async fn request_for(
         consent_kind: consent.kind,
         acr_values: request.acr_values.clone(),
         expires_at: record.expires_at,
-        logged_user,
-        business_entity,
+        logged_user: consent.logged_user,
+        business_entity: consent.business_entity,
         pages_url: pages_url(brand, &record.id)?,
     })
 }
@@ -423,40 +409,35 @@ async fn view(
     Ok(out)
 }
 
+async fn consent_details(
+    inner: &Inner,
+    brand: &BrandId,
+    request: &AuthorizationRequest,
+) -> Result<ConsentDetails, InteractionError> {
+    inner
+        .consent_authorisation
+        .details(brand, &request.consent_id)
+        .await
+        .map_err(|_| InteractionError::Unavailable)?
+        .ok_or(InteractionError::NotFound)
+}
+
 async fn consent_view(
     inner: &Inner,
     brand: &BrandId,
     request: &AuthorizationRequest,
 ) -> Result<(ConsentView, Vec<opus_core::connector::ResourceType>), InteractionError> {
-    let record = inner
-        .storage
-        .consents
-        .get_consent(brand, &request.consent_id)
-        .await
-        .map_err(|_| InteractionError::Internal("consent store"))?
-        .ok_or(InteractionError::NotFound)?;
-    let mut out = ConsentView {
-        consent_id: request.consent_id.to_string(),
-        kind: record.kind,
-        permissions: Vec::new(),
-        expiration_date_time: None,
-        business_entity: None,
-    };
-    let mut types = Vec::new();
-    if record.kind == ConsentKind::Data {
-        let consent = DataConsent::open(&record, &inner.sealer)
-            .await
-            .map_err(|_| InteractionError::Internal("consent unreadable"))?;
-        for t in consent.permissions.iter().filter_map(|p| p.resource_type()) {
-            if !types.contains(&t) {
-                types.push(t);
-            }
-        }
-        out.permissions = consent.permissions;
-        out.expiration_date_time = consent.expiration_date_time;
-        out.business_entity = consent.business_entity;
-    }
-    Ok((out, types))
+    let details = consent_details(inner, brand, request).await?;
+    Ok((
+        ConsentView {
+            consent_id: details.id.to_string(),
+            kind: details.kind,
+            permissions: details.permissions,
+            expiration_date_time: details.expiration_date_time,
+            business_entity: details.business_entity,
+        },
+        details.resource_types,
+    ))
 }
 
 async fn selectable(

@@ -35,6 +35,7 @@
 mod authorize;
 mod client;
 mod client_auth;
+mod consents;
 mod error;
 pub mod guard;
 mod interaction;
@@ -51,7 +52,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use opus_core::interaction::{CustomerResources, InteractionOutcome, UserAuthenticator};
+use opus_core::interaction::{
+    ConsentAuthorisation, CustomerResources, InteractionOutcome, UserAuthenticator,
+};
 use opus_core::keys::KeyCustody;
 use opus_core::seal::Sealer;
 use opus_core::{Brand, BrandId, ClientId, Clock, InteractionSessionId, Storage};
@@ -62,6 +65,7 @@ pub use client::{
     ClientAuthMethod, ClientKeys, ClientMetadata, DirectoryClientKeys, RegisteredClient,
 };
 pub use client_auth::AuthenticatedClient;
+pub use consents::StoreConsentAuthorisation;
 pub use error::{OAuthError, OAuthErrorCode};
 pub use interaction::{
     AppAssertionAuthenticator, AppAssertionVerifier, ClientView, ConsentView, Decision, HandOff,
@@ -156,6 +160,7 @@ pub(crate) struct Inner {
     pub(crate) interaction_ttl: Duration,
     pub(crate) authenticator: Arc<dyn UserAuthenticator>,
     pub(crate) resources: Option<Arc<dyn CustomerResources>>,
+    pub(crate) consent_authorisation: Arc<dyn ConsentAuthorisation>,
     pub(crate) handoff_url: Option<Url>,
     pub(crate) registration: Option<Registration>,
     pub(crate) encrypt_token_endpoint_id_tokens: bool,
@@ -198,6 +203,7 @@ pub struct AuthorizationServerBuilder {
     interaction_ttl: Option<Duration>,
     authenticator: Option<Arc<dyn UserAuthenticator>>,
     resources: Option<Arc<dyn CustomerResources>>,
+    consent_authorisation: Option<Arc<dyn ConsentAuthorisation>>,
     handoff_url: Option<Url>,
     registration: Option<Registration>,
     encrypt_token_endpoint_id_tokens: bool,
@@ -305,6 +311,13 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// The consents the interaction shows and authorises; default: data
+    /// consents through the consent store ([`StoreConsentAuthorisation`]).
+    pub fn consent_authorisation(mut self, consents: Arc<dyn ConsentAuthorisation>) -> Self {
+        self.consent_authorisation = Some(consents);
+        self
+    }
+
     /// Where a hand-off sends the other device: the bank app's universal
     /// link, which receives `brand` and `handoff` (the code) as query
     /// parameters and drives the interaction under
@@ -398,12 +411,23 @@ impl AuthorizationServerBuilder {
         }
         // Longest path first, so a brand at `/a/b` is not taken for one at `/a`.
         brands.sort_by_key(|b| std::cmp::Reverse(b.base_path.len()));
+        let storage = self.storage.ok_or(ServerConfigError::Missing("storage"))?;
+        let sealer = self.sealer.ok_or(ServerConfigError::Missing("sealer"))?;
+        let clock = self.clock.ok_or(ServerConfigError::Missing("clock"))?;
+        let consent_authorisation = self.consent_authorisation.unwrap_or_else(|| {
+            Arc::new(StoreConsentAuthorisation::new(
+                storage.clone(),
+                sealer.clone(),
+                clock.clone(),
+            ))
+        });
         Ok(AuthorizationServer {
             inner: Arc::new(Inner {
                 brands,
-                storage: self.storage.ok_or(ServerConfigError::Missing("storage"))?,
-                sealer: self.sealer.ok_or(ServerConfigError::Missing("sealer"))?,
-                clock: self.clock.ok_or(ServerConfigError::Missing("clock"))?,
+                storage,
+                sealer,
+                clock,
+                consent_authorisation,
                 client_keys: self
                     .client_keys
                     .ok_or(ServerConfigError::Missing("client keys"))?,

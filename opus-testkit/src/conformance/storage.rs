@@ -220,7 +220,7 @@ impl Fixture {
         let id = InteractionSessionId::random();
         InteractionRecord::new(
             self.brand.clone(),
-            id.clone(),
+            id,
             self.now(),
             self.at(ttl_secs),
             self.seal_blob("interaction", &id.to_string()),
