@@ -3544,6 +3544,96 @@ async fn checklist_72_b2_20_one_registration_per_statement_and_brand() {
     assert_ne!(first["client_id"], second["client_id"]);
 }
 
+/// A client store that yields before every call, so concurrent requests
+/// interleave between their reads and writes as they would across replicas.
+struct YieldingClients(Arc<MemoryStore>);
+
+async fn interleave() {
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[async_trait]
+impl opus_core::store::ClientStore for YieldingClients {
+    async fn insert_client(
+        &self,
+        record: &ClientRecord,
+    ) -> Result<ClientRecord, opus_core::StoreError> {
+        interleave().await;
+        self.0.insert_client(record).await
+    }
+    async fn get_client(
+        &self,
+        brand: &BrandId,
+        id: &ClientId,
+    ) -> Result<Option<ClientRecord>, opus_core::StoreError> {
+        interleave().await;
+        self.0.get_client(brand, id).await
+    }
+    async fn update_client(
+        &self,
+        record: &ClientRecord,
+        version: u64,
+    ) -> Result<ClientRecord, opus_core::StoreError> {
+        interleave().await;
+        self.0.update_client(record, version).await
+    }
+    async fn delete_client(
+        &self,
+        brand: &BrandId,
+        id: &ClientId,
+    ) -> Result<bool, opus_core::StoreError> {
+        interleave().await;
+        self.0.delete_client(brand, id).await
+    }
+    async fn list_clients_by_software_statement(
+        &self,
+        brand: &BrandId,
+        id: &opus_core::SoftwareStatementId,
+    ) -> Result<Vec<ClientRecord>, opus_core::StoreError> {
+        interleave().await;
+        self.0.list_clients_by_software_statement(brand, id).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn checklist_72_concurrent_registrations_of_one_statement_never_both_stay() {
+    let backend = Arc::new(MemoryStore::new());
+    let mut storage = Storage::from_backend(backend.clone());
+    storage.clients = Arc::new(YieldingClients(backend));
+    let f = Arc::new(Fixture::with_storage(storage).await);
+    let party = Arc::new(f.fresh_participant("racer").await);
+    let mut bodies = Vec::new();
+    for _ in 0..8 {
+        bodies.push(f.registration_body(&party).await);
+    }
+    let mut tasks = Vec::new();
+    for body in bodies {
+        let (f, party) = (f.clone(), party.clone());
+        tasks.push(tokio::spawn(
+            async move { f.register_dcr(&party, &body).await },
+        ));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::BAD_REQUEST => assert_eq!(body["error"], "invalid_client_metadata"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(created <= 1, "{created} clients for one statement");
+    let stored = f
+        .storage
+        .clients
+        .list_clients_by_software_statement(f.brands[0].id(), &party.subject.software_statement_id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), created);
+}
+
 #[tokio::test]
 async fn checklist_73_to_79_b1_05_06_12_13_14_management_with_the_registration_access_token() {
     let f = Fixture::new().await;

@@ -612,6 +612,25 @@ pub(crate) async fn register(
         }
         Err(e) => return Err(e.into()),
     };
+    // One client per software statement and brand, under concurrency too:
+    // a registration that finds another one of its statement after its own
+    // insert withdraws. Two racing registrations may both withdraw (the
+    // participant retries); two never both stay.
+    let registered = inner
+        .storage
+        .clients
+        .list_clients_by_software_statement(brand_id, &stored.software_statement_id)
+        .await?;
+    if registered.iter().any(|c| c.client_id != stored.client_id) {
+        inner
+            .storage
+            .clients
+            .delete_client(brand_id, &stored.client_id)
+            .await?;
+        return Err(metadata_error(
+            "the software statement is already registered with this brand",
+        ));
+    }
     Ok(registration_response(
         brand,
         &stored,
