@@ -265,6 +265,17 @@ impl Date {
         self.0.year()
     }
 
+    /// Days from `self` to `other` (negative when `other` is earlier).
+    pub fn days_until(&self, other: Date) -> i64 {
+        i64::from(other.0.to_julian_day()) - i64::from(self.0.to_julian_day())
+    }
+
+    /// This date moved by `days` (negative: earlier), or `None` outside the
+    /// calendar's range.
+    pub fn add_days(&self, days: i64) -> Option<Date> {
+        self.0.checked_add(time::Duration::days(days)).map(Self)
+    }
+
     /// The month, 1 to 12.
     pub fn month(&self) -> u8 {
         u8::from(self.0.month())

@@ -52,6 +52,9 @@ pub struct DataRequestContext {
     pub client_organisation: OrganisationId,
     /// The call's `x-fapi-interaction-id`, for the back office's own logs.
     pub interaction_id: InteractionId,
+    /// The resources the customer chose to share under the consent: lists
+    /// answer only these, and single-resource calls are only made for them.
+    pub resources: Vec<crate::id::ResourceId>,
 }
 
 /// A monetary value of the data APIs: `{"amount": "1000.0400", "currency": "BRL"}`

@@ -1,0 +1,749 @@
+//! The data APIs of one brand as a `tower::Service`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use opus_consent::DataConsents;
+use opus_core::connector::{
+    AccountType, AccountsConnector, ConnectorError, CreditDebitType, CustomersConnector,
+    ResourcesConnector, TransactionQuery,
+};
+use opus_core::consent::Permission;
+use opus_core::envelope::{Envelope, Page, PagePolicy, PageRequest};
+use opus_core::seal::Sealer;
+use opus_core::store::Window;
+use opus_core::{ApiError, ApiErrorKind, Brand, Clock, Date, ResourceId, Storage, Timestamp};
+use opus_fapi::server::guard::VerifiedAccess;
+use serde::Serialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::chain::{Chain, Checked, Endpoint};
+
+/// The endpoints served, with their scope, permission and monthly quota.
+pub mod endpoints {
+    use super::{Endpoint, Permission};
+
+    /// `GET /open-banking/resources/v3/resources` (no operational limit).
+    pub const RESOURCES: Endpoint = Endpoint {
+        template: "GET /open-banking/resources/v3/resources",
+        scope: "resources",
+        permission: Permission::ResourcesRead,
+        monthly_limit: None,
+    };
+    /// `GET /open-banking/accounts/v2/accounts` (low: 8 a month).
+    pub const ACCOUNTS: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts",
+        scope: "accounts",
+        permission: Permission::AccountsRead,
+        monthly_limit: Some(8),
+    };
+    /// `GET /open-banking/accounts/v2/accounts/{accountId}` (low: 8).
+    pub const ACCOUNT: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts/{accountId}",
+        scope: "accounts",
+        permission: Permission::AccountsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/balances` (high, with the 420 floor).
+    pub const BALANCES: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts/{accountId}/balances",
+        scope: "accounts",
+        permission: Permission::AccountsBalancesRead,
+        monthly_limit: Some(420),
+    };
+    /// `…/transactions` (low: 8).
+    pub const TRANSACTIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts/{accountId}/transactions",
+        scope: "accounts",
+        permission: Permission::AccountsTransactionsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/transactions-current` (high: 240).
+    pub const TRANSACTIONS_CURRENT: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts/{accountId}/transactions-current",
+        scope: "accounts",
+        permission: Permission::AccountsTransactionsRead,
+        monthly_limit: Some(240),
+    };
+    /// `…/overdraft-limits` (high, with the 420 floor).
+    pub const OVERDRAFT_LIMITS: Endpoint = Endpoint {
+        template: "GET /open-banking/accounts/v2/accounts/{accountId}/overdraft-limits",
+        scope: "accounts",
+        permission: Permission::AccountsOverdraftLimitsRead,
+        monthly_limit: Some(420),
+    };
+    /// `GET /open-banking/customers/v2/personal/identifications` (low: 8).
+    pub const PERSONAL_IDENTIFICATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/personal/identifications",
+        scope: "customers",
+        permission: Permission::CustomersPersonalIdentificationsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/personal/qualifications` (low: 8).
+    pub const PERSONAL_QUALIFICATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/personal/qualifications",
+        scope: "customers",
+        permission: Permission::CustomersPersonalAdittionalinfoRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/personal/financial-relations` (low: 8).
+    pub const PERSONAL_FINANCIAL_RELATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/personal/financial-relations",
+        scope: "customers",
+        permission: Permission::CustomersPersonalAdittionalinfoRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/business/identifications` (low: 8).
+    pub const BUSINESS_IDENTIFICATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/business/identifications",
+        scope: "customers",
+        permission: Permission::CustomersBusinessIdentificationsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/business/qualifications` (low: 8).
+    pub const BUSINESS_QUALIFICATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/business/qualifications",
+        scope: "customers",
+        permission: Permission::CustomersBusinessAdittionalinfoRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/business/financial-relations` (low: 8).
+    pub const BUSINESS_FINANCIAL_RELATIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/customers/v2/business/financial-relations",
+        scope: "customers",
+        permission: Permission::CustomersBusinessAdittionalinfoRead,
+        monthly_limit: Some(8),
+    };
+}
+
+/// How far back and ahead `/transactions` may look (accounts 2.4.2: 12 months).
+const TRANSACTIONS_WINDOW_DAYS: i64 = 365;
+/// `/transactions-current` looks back at most D-6 (seven days inclusive).
+const CURRENT_WINDOW_DAYS: i64 = 6;
+
+/// The data APIs of one brand.
+#[derive(Clone)]
+pub struct DataApis {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    brand: Brand,
+    chain: Chain,
+    /// The API base path, e.g. `/banco-azul/api`.
+    prefix: String,
+    accounts: Option<Arc<dyn AccountsConnector>>,
+    customers: Option<Arc<dyn CustomersConnector>>,
+    resources: Option<Arc<dyn ResourcesConnector>>,
+}
+
+impl std::fmt::Debug for DataApis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataApis")
+            .field("brand", self.inner.brand.id())
+            .field("accounts", &self.inner.accounts.is_some())
+            .field("customers", &self.inner.customers.is_some())
+            .field("resources", &self.inner.resources.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder of [`DataApis`]; an API whose connector is not given is not served (404).
+pub struct DataApisBuilder {
+    brand: Brand,
+    consents: DataConsents,
+    storage: Storage,
+    sealer: Arc<Sealer>,
+    clock: Arc<dyn Clock>,
+    accounts: Option<Arc<dyn AccountsConnector>>,
+    customers: Option<Arc<dyn CustomersConnector>>,
+    resources: Option<Arc<dyn ResourcesConnector>>,
+}
+
+impl std::fmt::Debug for DataApisBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataApisBuilder")
+            .field("brand", self.brand.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DataApis {
+    /// Starts the APIs of `brand`: consents read through `consents`, counters
+    /// and clients through `storage`, pagination keys sealed by `sealer`.
+    pub fn builder(
+        brand: Brand,
+        consents: DataConsents,
+        storage: Storage,
+        sealer: Arc<Sealer>,
+        clock: Arc<dyn Clock>,
+    ) -> DataApisBuilder {
+        DataApisBuilder {
+            brand,
+            consents,
+            storage,
+            sealer,
+            clock,
+            accounts: None,
+            customers: None,
+            resources: None,
+        }
+    }
+}
+
+impl DataApisBuilder {
+    /// Serves the accounts API over `connector`.
+    pub fn accounts(mut self, connector: Arc<dyn AccountsConnector>) -> Self {
+        self.accounts = Some(connector);
+        self
+    }
+
+    /// Serves the customers API over `connector`.
+    pub fn customers(mut self, connector: Arc<dyn CustomersConnector>) -> Self {
+        self.customers = Some(connector);
+        self
+    }
+
+    /// Serves the resources API over `connector`.
+    pub fn resources(mut self, connector: Arc<dyn ResourcesConnector>) -> Self {
+        self.resources = Some(connector);
+        self
+    }
+
+    /// The service.
+    pub fn build(self) -> DataApis {
+        let prefix = self
+            .brand
+            .api_base_url()
+            .path()
+            .trim_end_matches('/')
+            .to_owned();
+        DataApis {
+            inner: Arc::new(Inner {
+                chain: Chain {
+                    brand: self.brand.id().clone(),
+                    consents: self.consents,
+                    storage: self.storage,
+                    sealer: self.sealer,
+                    clock: self.clock,
+                },
+                brand: self.brand,
+                prefix,
+                accounts: self.accounts,
+                customers: self.customers,
+                resources: self.resources,
+            }),
+        }
+    }
+}
+
+/// The query parameters; a repeated name is a malformed request.
+struct Query(BTreeMap<String, String>);
+
+impl Query {
+    fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let mut out = BTreeMap::new();
+        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if out.insert(k.into_owned(), v.into_owned()).is_some() {
+                return Err(ApiError::invalid_parameter("query"));
+            }
+        }
+        Ok(Self(out))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn page(&self, policy: PagePolicy) -> Result<PageRequest, ApiError> {
+        PageRequest::parse(self.get("page"), self.get("page-size"), policy)
+    }
+}
+
+fn connector_error(e: ConnectorError) -> ApiError {
+    match e {
+        ConnectorError::NotFound => ApiError::not_found(),
+        ConnectorError::ResourceUnavailable => ApiError::new(
+            ApiErrorKind::Forbidden,
+            "STATUS_RESOURCE_UNAVAILABLE",
+            "Recurso indisponível.",
+            "O recurso solicitado está indisponível.",
+        ),
+        ConnectorError::Timeout => ApiError::gateway_timeout(),
+        e => {
+            tracing::warn!(error = %e, "connector failed");
+            ApiError::internal()
+        }
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|_| ApiError::internal())
+}
+
+fn invalid_period(detail: &'static str) -> ApiError {
+    ApiError::unprocessable("PARAMETRO_INVALIDO", "Parâmetro inválido.", detail)
+}
+
+/// The `fromBookingDate`/`toBookingDate` window: both or neither (today),
+/// in order, within `back` days before and a year after today.
+fn booking_window(query: &Query, today: Date, back: i64) -> Result<(Date, Date), ApiError> {
+    let parse = |name: &'static str| -> Result<Option<Date>, ApiError> {
+        query
+            .get(name)
+            .map(|v| Date::parse(v).map_err(|_| ApiError::invalid_parameter(name)))
+            .transpose()
+    };
+    let (from, to) = match (parse("fromBookingDate")?, parse("toBookingDate")?) {
+        (Some(from), Some(to)) => (from, to),
+        (None, None) => (today, today),
+        (None, Some(_)) => return Err(ApiError::missing_parameter("fromBookingDate")),
+        (Some(_), None) => return Err(ApiError::missing_parameter("toBookingDate")),
+    };
+    if from.days_until(to) < 0 {
+        return Err(invalid_period(
+            "fromBookingDate não pode ser posterior a toBookingDate.",
+        ));
+    }
+    if today.days_until(from) < -back || today.days_until(to) > TRANSACTIONS_WINDOW_DAYS {
+        return Err(invalid_period("O período pedido excede o permitido."));
+    }
+    Ok((from, to))
+}
+
+fn credit_debit(query: &Query) -> Result<Option<CreditDebitType>, ApiError> {
+    match query.get("creditDebitIndicator") {
+        None => Ok(None),
+        Some("CREDITO") => Ok(Some(CreditDebitType::Credito)),
+        Some("DEBITO") => Ok(Some(CreditDebitType::Debito)),
+        Some(_) => Err(ApiError::invalid_parameter("creditDebitIndicator")),
+    }
+}
+
+fn account_type(query: &Query) -> Result<Option<AccountType>, ApiError> {
+    query
+        .get("accountType")
+        .map(|v| {
+            serde_json::from_value(Value::String(v.to_owned()))
+                .map_err(|_| ApiError::invalid_parameter("accountType"))
+        })
+        .transpose()
+}
+
+/// What a route resolved to.
+enum Route {
+    Resources,
+    Accounts,
+    Account(ResourceId, AccountPart),
+    Customers(&'static Endpoint),
+}
+
+enum AccountPart {
+    Identification,
+    Balances,
+    Transactions,
+    TransactionsCurrent,
+    OverdraftLimits,
+}
+
+fn route(rest: &str) -> Result<Route, ApiError> {
+    let segments: Vec<&str> = rest.split('/').collect();
+    match segments.as_slice() {
+        ["open-banking", "resources", "v3", "resources"] => Ok(Route::Resources),
+        ["open-banking", "accounts", "v2", "accounts"] => Ok(Route::Accounts),
+        ["open-banking", "accounts", "v2", "accounts", id, tail @ ..] => {
+            let id = ResourceId::new(*id).map_err(|_| ApiError::invalid_parameter("accountId"))?;
+            let part = match tail {
+                [] => AccountPart::Identification,
+                ["balances"] => AccountPart::Balances,
+                ["transactions"] => AccountPart::Transactions,
+                ["transactions-current"] => AccountPart::TransactionsCurrent,
+                ["overdraft-limits"] => AccountPart::OverdraftLimits,
+                _ => return Err(ApiError::not_found()),
+            };
+            Ok(Route::Account(id, part))
+        }
+        ["open-banking", "customers", "v2", kind, what] => {
+            let endpoint = match (*kind, *what) {
+                ("personal", "identifications") => &endpoints::PERSONAL_IDENTIFICATIONS,
+                ("personal", "qualifications") => &endpoints::PERSONAL_QUALIFICATIONS,
+                ("personal", "financial-relations") => &endpoints::PERSONAL_FINANCIAL_RELATIONS,
+                ("business", "identifications") => &endpoints::BUSINESS_IDENTIFICATIONS,
+                ("business", "qualifications") => &endpoints::BUSINESS_QUALIFICATIONS,
+                ("business", "financial-relations") => &endpoints::BUSINESS_FINANCIAL_RELATIONS,
+                _ => return Err(ApiError::not_found()),
+            };
+            Ok(Route::Customers(endpoint))
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// A successful body and, for list pages, nothing else to do.
+type Outcome = Result<Value, ApiError>;
+
+impl Inner {
+    fn self_link(&self, parts: &Parts, pagination_key: Option<&str>) -> Result<Url, ApiError> {
+        let mut url = self.brand.api_base_url().clone();
+        url.set_path(parts.uri.path());
+        url.set_query(parts.uri.query());
+        if let Some(key) = pagination_key {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "pagination-key")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let mut pairs = url.query_pairs_mut();
+            pairs.clear();
+            for (k, v) in &kept {
+                pairs.append_pair(k, v);
+            }
+            pairs.append_pair("pagination-key", key);
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        Ok(url)
+    }
+
+    fn single<T: Serialize>(&self, parts: &Parts, data: T, now: Timestamp) -> Outcome {
+        let link = self.self_link(parts, None)?;
+        to_value(&Envelope::single(data, &link, now))
+    }
+
+    fn paged<T: Serialize>(
+        &self,
+        parts: &Parts,
+        checked: &Checked,
+        page: Page<T>,
+        request: &PageRequest,
+        now: Timestamp,
+    ) -> Outcome {
+        let key = checked.pagination_key.as_ref().map(|k| k.as_str());
+        let link = self.self_link(parts, key)?;
+        to_value(&Envelope::page(page, request, &link, now))
+    }
+
+    async fn run(&self, parts: &Parts) -> Outcome {
+        if parts.method != Method::GET {
+            return Err(ApiError::method_not_allowed());
+        }
+        let rest = parts
+            .uri
+            .path()
+            .strip_prefix(&self.prefix)
+            .and_then(|r| r.strip_prefix('/'))
+            .ok_or_else(ApiError::not_found)?;
+        let route = route(rest)?;
+        let access = parts
+            .extensions
+            .get::<VerifiedAccess>()
+            .ok_or_else(ApiError::unauthorized)?;
+        let query = Query::parse(parts.uri.query())?;
+        match route {
+            Route::Resources => self.resources(parts, access, &query).await,
+            Route::Accounts => self.accounts(parts, access, &query).await,
+            Route::Account(id, part) => self.account(parts, access, &query, &id, part).await,
+            Route::Customers(endpoint) => self.customers(parts, access, &query, endpoint).await,
+        }
+    }
+
+    /// Runs the chain for `endpoint`, then `body`; gives the count back when
+    /// the body fails.
+    async fn guarded<F, Fut>(
+        &self,
+        access: &VerifiedAccess,
+        endpoint: &Endpoint,
+        object: Option<&ResourceId>,
+        query: &Query,
+        paged: bool,
+        body: F,
+    ) -> Outcome
+    where
+        F: FnOnce(Checked) -> Fut,
+        Fut: std::future::Future<Output = (Checked, Outcome)>,
+    {
+        let checked = self
+            .chain
+            .check(access, endpoint, object, query.get("pagination-key"), paged)
+            .await?;
+        let (checked, outcome) = body(checked).await;
+        if outcome.is_err() {
+            self.chain.refund(&checked).await;
+        }
+        outcome
+    }
+
+    async fn resources(&self, parts: &Parts, access: &VerifiedAccess, query: &Query) -> Outcome {
+        let connector = self.resources.clone().ok_or_else(ApiError::not_found)?;
+        let request = query.page(PagePolicy::FLOOR_25)?;
+        let now = self.chain.clock.now();
+        self.guarded(
+            access,
+            &endpoints::RESOURCES,
+            None,
+            query,
+            false,
+            |checked| async move {
+                let outcome = async {
+                    let allowed: Vec<_> = checked
+                        .ctx
+                        .permissions
+                        .iter()
+                        .filter_map(|p| p.resource_type())
+                        .collect();
+                    let mut all = connector
+                        .resources(&checked.ctx)
+                        .await
+                        .map_err(connector_error)?;
+                    all.retain(|r| {
+                        checked.ctx.resources.contains(&r.resource_id)
+                            && allowed.contains(&r.resource_type)
+                    });
+                    let total = all.len() as u64;
+                    let items = all
+                        .into_iter()
+                        .skip(usize::try_from(request.offset()).unwrap_or(usize::MAX))
+                        .take(request.page_size as usize)
+                        .collect();
+                    let page = Page {
+                        items,
+                        total_records: total,
+                    };
+                    let link = self.self_link(parts, None)?;
+                    to_value(&Envelope::page(page, &request, &link, now))
+                }
+                .await;
+                (checked, outcome)
+            },
+        )
+        .await
+    }
+
+    async fn accounts(&self, parts: &Parts, access: &VerifiedAccess, query: &Query) -> Outcome {
+        let connector = self.accounts.clone().ok_or_else(ApiError::not_found)?;
+        let request = query.page(PagePolicy::DATA_API)?;
+        let kind = account_type(query)?;
+        let now = self.chain.clock.now();
+        self.guarded(
+            access,
+            &endpoints::ACCOUNTS,
+            None,
+            query,
+            true,
+            |checked| async move {
+                let outcome = async {
+                    let mut page = connector
+                        .accounts(&checked.ctx, kind, Window::of_page(&request))
+                        .await
+                        .map_err(connector_error)?;
+                    page.items
+                        .retain(|a| checked.ctx.resources.contains(&a.account_id));
+                    self.paged(parts, &checked, page, &request, now)
+                }
+                .await;
+                (checked, outcome)
+            },
+        )
+        .await
+    }
+
+    async fn account(
+        &self,
+        parts: &Parts,
+        access: &VerifiedAccess,
+        query: &Query,
+        id: &ResourceId,
+        part: AccountPart,
+    ) -> Outcome {
+        let connector = self.accounts.clone().ok_or_else(ApiError::not_found)?;
+        let now = self.chain.clock.now();
+        let today = now.date_in_brasilia();
+        match part {
+            AccountPart::Identification => {
+                self.guarded(
+                    access,
+                    &endpoints::ACCOUNT,
+                    Some(id),
+                    query,
+                    false,
+                    |c| async move {
+                        let outcome = match connector.account(&c.ctx, id).await {
+                            Ok(data) => self.single(parts, data, now),
+                            Err(e) => Err(connector_error(e)),
+                        };
+                        (c, outcome)
+                    },
+                )
+                .await
+            }
+            AccountPart::Balances => {
+                self.guarded(
+                    access,
+                    &endpoints::BALANCES,
+                    Some(id),
+                    query,
+                    false,
+                    |c| async move {
+                        let outcome = match connector.balances(&c.ctx, id).await {
+                            Ok(data) => self.single(parts, data, now),
+                            Err(e) => Err(connector_error(e)),
+                        };
+                        (c, outcome)
+                    },
+                )
+                .await
+            }
+            AccountPart::OverdraftLimits => {
+                let endpoint = &endpoints::OVERDRAFT_LIMITS;
+                self.guarded(access, endpoint, Some(id), query, false, |c| async move {
+                    let outcome = match connector.overdraft_limits(&c.ctx, id).await {
+                        Ok(data) => self.single(parts, data, now),
+                        Err(e) => Err(connector_error(e)),
+                    };
+                    (c, outcome)
+                })
+                .await
+            }
+            AccountPart::Transactions | AccountPart::TransactionsCurrent => {
+                let (endpoint, back) = match part {
+                    AccountPart::Transactions => {
+                        (&endpoints::TRANSACTIONS, TRANSACTIONS_WINDOW_DAYS)
+                    }
+                    _ => (&endpoints::TRANSACTIONS_CURRENT, CURRENT_WINDOW_DAYS),
+                };
+                let request = query.page(PagePolicy::DATA_API)?;
+                let (from, to) = booking_window(query, today, back)?;
+                let transaction_query = TransactionQuery {
+                    from,
+                    to,
+                    credit_debit: credit_debit(query)?,
+                };
+                self.guarded(access, endpoint, Some(id), query, true, |c| async move {
+                    let outcome = async {
+                        let page = connector
+                            .transactions(&c.ctx, id, &transaction_query, Window::of_page(&request))
+                            .await
+                            .map_err(connector_error)?;
+                        let mut body = self.paged(parts, &c, page, &request, now)?;
+                        // Transactions: links without `last`, meta with only
+                        // `requestDateTime` (TransactionsLinks, MetaOnlyRequestDateTime).
+                        if let Some(links) = body.get_mut("links").and_then(Value::as_object_mut) {
+                            links.remove("last");
+                        }
+                        if let Some(meta) = body.get_mut("meta").and_then(Value::as_object_mut) {
+                            meta.retain(|k, _| k == "requestDateTime");
+                        }
+                        Ok(body)
+                    }
+                    .await;
+                    (c, outcome)
+                })
+                .await
+            }
+        }
+    }
+
+    async fn customers(
+        &self,
+        parts: &Parts,
+        access: &VerifiedAccess,
+        query: &Query,
+        endpoint: &'static Endpoint,
+    ) -> Outcome {
+        let connector = self.customers.clone().ok_or_else(ApiError::not_found)?;
+        let now = self.chain.clock.now();
+        let paged = endpoint.template.ends_with("identifications");
+        let request = query.page(PagePolicy::DATA_API)?;
+        self.guarded(access, endpoint, None, query, paged, |c| async move {
+            let ctx = &c.ctx;
+            let window = Window::of_page(&request);
+            let outcome = match endpoint.template {
+                t if t == endpoints::PERSONAL_IDENTIFICATIONS.template => {
+                    match connector.personal_identifications(ctx, window).await {
+                        Ok(page) => self.paged(parts, &c, page, &request, now),
+                        Err(e) => Err(connector_error(e)),
+                    }
+                }
+                t if t == endpoints::BUSINESS_IDENTIFICATIONS.template => {
+                    match connector.business_identifications(ctx, window).await {
+                        Ok(page) => self.paged(parts, &c, page, &request, now),
+                        Err(e) => Err(connector_error(e)),
+                    }
+                }
+                t if t == endpoints::PERSONAL_QUALIFICATIONS.template => connector
+                    .personal_qualifications(ctx)
+                    .await
+                    .map_err(connector_error)
+                    .and_then(|d| self.single(parts, d, now)),
+                t if t == endpoints::PERSONAL_FINANCIAL_RELATIONS.template => connector
+                    .personal_financial_relations(ctx)
+                    .await
+                    .map_err(connector_error)
+                    .and_then(|d| self.single(parts, d, now)),
+                t if t == endpoints::BUSINESS_QUALIFICATIONS.template => connector
+                    .business_qualifications(ctx)
+                    .await
+                    .map_err(connector_error)
+                    .and_then(|d| self.single(parts, d, now)),
+                _ => connector
+                    .business_financial_relations(ctx)
+                    .await
+                    .map_err(connector_error)
+                    .and_then(|d| self.single(parts, d, now)),
+            };
+            (c, outcome)
+        })
+        .await
+    }
+}
+
+fn json(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+impl DataApis {
+    async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>> {
+        let (parts, _) = request.into_parts();
+        let now = self.inner.chain.clock.now();
+        match self.inner.run(&parts).await {
+            Ok(body) => json(StatusCode::OK, &body),
+            Err(error) => error
+                .to_http_response(now)
+                .map(|b| Full::new(Bytes::from(b))),
+        }
+    }
+}
+
+impl<B> tower::Service<Request<B>> for DataApis
+where
+    B: Send + 'static,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(request).await) })
+    }
+}
