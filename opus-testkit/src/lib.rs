@@ -19,6 +19,9 @@
 //!   in process.
 //! * [`RecordingAuthenticator`] (password or auto-approving login, recording
 //!   every interaction) and [`StaticResources`] (the consent screen's resources).
+//! * [`SyntheticBank`]: a seeded back office (three customers, PF and PJ,
+//!   with accounts, transactions, a card and a loan) behind the resources,
+//!   accounts and customers connectors; [`ConnectorSpy`] records connector calls.
 //! * [`MockDirectory`]: an in-memory participants directory (organisations,
 //!   keystores, trust anchors) behind the `Directory` port.
 //!
@@ -49,11 +52,13 @@ pub mod conformance;
 pub mod openapi;
 pub mod pki;
 
+pub mod bank;
 mod clock;
 mod custody;
 mod directory;
 mod interaction;
 
+pub use bank::{ConnectorCall, ConnectorSpy, SyntheticBank};
 pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;

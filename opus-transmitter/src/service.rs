@@ -715,12 +715,48 @@ fn json(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     response
 }
 
+/// APIs whose `Meta` schema requires `totalRecords` and `totalPages` on
+/// every body, single resources and errors included (accounts 2.4.2:
+/// `Meta` in `ResponseAccountIdentification` and `ResponseError`): those
+/// bodies carry `1` and `1`. Lists keep their real totals; transactions keep
+/// only `requestDateTime` (`MetaOnlyRequestDateTime`).
+fn totals_everywhere(path: &str) -> bool {
+    path.contains("/open-banking/accounts/")
+}
+
+fn with_single_totals(body: &mut Value) {
+    if body.get("data").is_some_and(Value::is_array) {
+        return;
+    }
+    if let Some(meta) = body.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.entry("totalRecords").or_insert(Value::from(1));
+        meta.entry("totalPages").or_insert(Value::from(1));
+    }
+}
+
 impl DataApis {
     async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>> {
         let (parts, _) = request.into_parts();
         let now = self.inner.chain.clock.now();
+        let totals = totals_everywhere(parts.uri.path());
         match self.inner.run(&parts).await {
-            Ok(body) => json(StatusCode::OK, &body),
+            Ok(mut body) => {
+                if totals {
+                    with_single_totals(&mut body);
+                }
+                json(StatusCode::OK, &body)
+            }
+            Err(error) if totals => {
+                let mut body = to_value(&error.to_body(now)).unwrap_or(Value::Null);
+                with_single_totals(&mut body);
+                let mut response = json(error.status(), &body);
+                if let Some(after) = error.retry_after()
+                    && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+                {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
             Err(error) => error
                 .to_http_response(now)
                 .map(|b| Full::new(Bytes::from(b))),

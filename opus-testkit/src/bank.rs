@@ -1,0 +1,758 @@
+//! A synthetic bank back office: seeded, realistic data behind the data
+//! connectors, and a spy that records every connector call.
+//!
+//! Three customers:
+//!
+//! | who | document | resources |
+//! |---|---|---|
+//! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, a credit card, a loan |
+//! | João Souza (PF) | CPF 111.444.777-35 | a checking account, and a closed one (`UNAVAILABLE`) |
+//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking account |
+//!
+//! Each account has about 200 transactions spread over the 400 days before
+//! `today` and a few scheduled after it, generated from a fixed seed, so
+//! every run sees the same data. Records of the customers API come from the
+//! official schemas' examples (`fixtures/`), personalised per customer.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use opus_core::connector::models::customers::{
+    BusinessFinancialRelationData, BusinessIdentificationData, BusinessQualificationData,
+    PersonalFinancialRelationData, PersonalIdentificationData, PersonalQualificationData,
+};
+use opus_core::connector::{
+    Account, AccountBalances, AccountIdentification, AccountOverdraftLimits, AccountSubType,
+    AccountTransaction, AccountType, AccountsConnector, AmountWithCurrency,
+    CompletedAuthorisedPaymentType, ConnectorError, CreditDebitType, CustomersConnector,
+    DataRequestContext, PartiePersonType, Resource, ResourceStatus, ResourceType,
+    ResourcesConnector, TransactionQuery, TransactionType,
+};
+use opus_core::envelope::Page;
+use opus_core::money::Currency;
+use opus_core::store::Window;
+use opus_core::{Cnpj, Cpf, Date, ResourceId, Timestamp};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// The bank's CNPJ in its records.
+pub const BANK_CNPJ: &str = "50685362000135";
+/// Maria's CPF (PF customer, and the representative of the PJ customer).
+pub const MARIA_CPF: &str = "52998224725";
+/// João's CPF.
+pub const JOAO_CPF: &str = "11144477735";
+/// The PJ customer's CNPJ.
+pub const PADARIA_CNPJ: &str = "11222333000181";
+
+/// One synthetic resource.
+#[derive(Debug, Clone)]
+struct SyntheticResource {
+    id: ResourceId,
+    kind: ResourceType,
+    status: ResourceStatus,
+    account: Option<SyntheticAccount>,
+}
+
+#[derive(Debug, Clone)]
+struct SyntheticAccount {
+    kind: AccountType,
+    number: String,
+    check_digit: String,
+    available_cents: i64,
+    transactions: Vec<(Date, AccountTransaction)>,
+}
+
+#[derive(Debug, Clone)]
+struct SyntheticCustomer {
+    cpf: Cpf,
+    business: Option<Cnpj>,
+    name: String,
+    resources: Vec<SyntheticResource>,
+}
+
+/// The synthetic back office (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct SyntheticBank {
+    customers: Arc<Vec<SyntheticCustomer>>,
+    brand_name: String,
+}
+
+/// A tiny deterministic generator (xorshift64*), so data is the same every run.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn id(value: &str) -> Option<ResourceId> {
+    ResourceId::new(value).ok()
+}
+
+fn money(cents: i64) -> AmountWithCurrency {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    AmountWithCurrency {
+        amount: format!("{sign}{}.{:02}", abs / 100, abs % 100),
+        currency: Currency::BRL,
+    }
+}
+
+fn account(
+    seed: u64,
+    resource: &str,
+    kind: AccountType,
+    number: &str,
+    today: Date,
+    counterpart: &str,
+) -> Option<SyntheticResource> {
+    let mut rng = Seeded(seed);
+    let mut transactions = Vec::new();
+    let names = [
+        (
+            TransactionType::Pix,
+            "PIX RECEBIDO",
+            CreditDebitType::Credito,
+        ),
+        (TransactionType::Pix, "PIX ENVIADO", CreditDebitType::Debito),
+        (
+            TransactionType::Boleto,
+            "PAGAMENTO DE BOLETO",
+            CreditDebitType::Debito,
+        ),
+        (
+            TransactionType::Ted,
+            "TED RECEBIDA",
+            CreditDebitType::Credito,
+        ),
+        (
+            TransactionType::Cartao,
+            "COMPRA CARTAO DEBITO",
+            CreditDebitType::Debito,
+        ),
+        (
+            TransactionType::FolhaPagamento,
+            "SALARIO",
+            CreditDebitType::Credito,
+        ),
+        (
+            TransactionType::TarifaServicosAvulsos,
+            "TARIFA",
+            CreditDebitType::Debito,
+        ),
+    ];
+    for n in 0..210u64 {
+        // About one transaction every two days, from D-400 to D+10.
+        let offset = -400 + i64::try_from(n * 2 - rng.below(2).min(n * 2)).unwrap_or(0);
+        let (Some(date), Some(transaction_id)) =
+            (today.add_days(offset), id(&format!("tx-{resource}-{n:04}")))
+        else {
+            continue;
+        };
+        let (kind, name, direction) = names[usize::try_from(rng.below(7)).unwrap_or(0)];
+        let cents = i64::try_from(rng.below(250_000) + 100).unwrap_or(100);
+        let future = offset > 0;
+        let pix = kind == TransactionType::Pix;
+        transactions.push((
+            date,
+            AccountTransaction {
+                transaction_id,
+                completed_authorised_payment_type: if future {
+                    CompletedAuthorisedPaymentType::LancamentoFuturo
+                } else {
+                    CompletedAuthorisedPaymentType::TransacaoEfetivada
+                },
+                credit_debit_type: direction,
+                transaction_name: name.to_owned(),
+                transaction_type: kind,
+                transaction_amount: money(cents),
+                transaction_date_time: format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+                    date.year(),
+                    date.month(),
+                    date.day(),
+                    rng.below(24),
+                    rng.below(60),
+                    rng.below(60)
+                ),
+                partie_cnpj_cpf: pix.then(|| counterpart.to_owned()),
+                partie_person_type: pix.then_some(PartiePersonType::PessoaNatural),
+                partie_compe_code: pix.then(|| "341".to_owned()),
+                partie_branch_code: pix.then(|| "0001".to_owned()),
+                partie_number: pix.then(|| "12345678".to_owned()),
+                partie_check_digit: pix.then(|| "9".to_owned()),
+            },
+        ));
+    }
+    transactions.sort_by(|a, b| a.1.transaction_date_time.cmp(&b.1.transaction_date_time));
+    Some(SyntheticResource {
+        id: id(resource)?,
+        kind: ResourceType::Account,
+        status: ResourceStatus::Available,
+        account: Some(SyntheticAccount {
+            kind,
+            number: number.to_owned(),
+            check_digit: (seed % 10).to_string(),
+            available_cents: i64::try_from(rng.below(1_000_000)).unwrap_or(0) + 10_000,
+            transactions,
+        }),
+    })
+}
+
+fn other(resource: &str, kind: ResourceType) -> Option<SyntheticResource> {
+    Some(SyntheticResource {
+        id: id(resource)?,
+        kind,
+        status: ResourceStatus::Available,
+        account: None,
+    })
+}
+
+impl SyntheticBank {
+    /// The bank as of `today` (the customers' transactions are dated around it).
+    pub fn new(today: Date) -> Self {
+        let parse_cpf = |c: &str| Cpf::parse(c).ok();
+        let mut customers = Vec::new();
+        if let (Some(maria), Some(joao), Some(padaria)) = (
+            parse_cpf(MARIA_CPF),
+            parse_cpf(JOAO_CPF),
+            Cnpj::parse(PADARIA_CNPJ).ok(),
+        ) {
+            customers.push(SyntheticCustomer {
+                cpf: maria.clone(),
+                business: None,
+                name: "Maria Oliveira".to_owned(),
+                resources: vec![
+                    account(
+                        11,
+                        "acc-maria-corrente",
+                        AccountType::ContaDepositoAVista,
+                        "94088392",
+                        today,
+                        JOAO_CPF,
+                    ),
+                    account(
+                        12,
+                        "acc-maria-poupanca",
+                        AccountType::ContaPoupanca,
+                        "94088393",
+                        today,
+                        JOAO_CPF,
+                    ),
+                    other("card-maria-visa", ResourceType::CreditCardAccount),
+                    other("loan-maria-pessoal", ResourceType::Loan),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            });
+            let closed = account(
+                22,
+                "acc-joao-encerrada",
+                AccountType::ContaDepositoAVista,
+                "10203041",
+                today,
+                MARIA_CPF,
+            )
+            .map(|mut closed| {
+                closed.status = ResourceStatus::Unavailable;
+                closed
+            });
+            customers.push(SyntheticCustomer {
+                cpf: joao,
+                business: None,
+                name: "João Souza".to_owned(),
+                resources: vec![
+                    account(
+                        21,
+                        "acc-joao-corrente",
+                        AccountType::ContaDepositoAVista,
+                        "10203040",
+                        today,
+                        MARIA_CPF,
+                    ),
+                    closed,
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            });
+            customers.push(SyntheticCustomer {
+                cpf: maria,
+                business: Some(padaria),
+                name: "Padaria Azul Ltda".to_owned(),
+                resources: account(
+                    31,
+                    "acc-padaria-corrente",
+                    AccountType::ContaDepositoAVista,
+                    "55667788",
+                    today,
+                    JOAO_CPF,
+                )
+                .into_iter()
+                .collect(),
+            });
+        }
+        Self {
+            customers: Arc::new(customers),
+            brand_name: "Banco Azul".to_owned(),
+        }
+    }
+
+    /// Every resource id of the customer `cpf` (acting for `business` when
+    /// given), of every status: what a consent screen would offer.
+    pub fn resource_ids(&self, cpf: &Cpf, business: Option<&Cnpj>) -> Vec<ResourceId> {
+        self.customer(cpf, business)
+            .map(|c| c.resources.iter().map(|r| r.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn customer(&self, cpf: &Cpf, business: Option<&Cnpj>) -> Option<&SyntheticCustomer> {
+        self.customers
+            .iter()
+            .find(|c| &c.cpf == cpf && c.business.as_ref() == business)
+    }
+
+    fn of(&self, ctx: &DataRequestContext) -> Result<&SyntheticCustomer, ConnectorError> {
+        self.customer(&ctx.customer, ctx.business_entity.as_ref())
+            .ok_or(ConnectorError::NotFound)
+    }
+
+    /// The account `id` of the caller's customer, shared under the consent;
+    /// an unavailable one answers [`ConnectorError::ResourceUnavailable`].
+    fn account(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<(&SyntheticResource, &SyntheticAccount), ConnectorError> {
+        let customer = self.of(ctx)?;
+        let resource = customer
+            .resources
+            .iter()
+            .find(|r| &r.id == id && ctx.resources.contains(&r.id))
+            .ok_or(ConnectorError::NotFound)?;
+        let account = resource.account.as_ref().ok_or(ConnectorError::NotFound)?;
+        if resource.status != ResourceStatus::Available {
+            return Err(ConnectorError::ResourceUnavailable);
+        }
+        Ok((resource, account))
+    }
+}
+
+fn page_of<T: Clone>(all: &[T], window: Window) -> Page<T> {
+    let start = usize::try_from(window.offset).unwrap_or(usize::MAX);
+    Page {
+        items: all
+            .iter()
+            .skip(start)
+            .take(window.limit as usize)
+            .cloned()
+            .collect(),
+        total_records: all.len() as u64,
+    }
+}
+
+#[async_trait]
+impl ResourcesConnector for SyntheticBank {
+    async fn resources(&self, ctx: &DataRequestContext) -> Result<Vec<Resource>, ConnectorError> {
+        Ok(self
+            .of(ctx)?
+            .resources
+            .iter()
+            .filter(|r| ctx.resources.contains(&r.id))
+            .map(|r| Resource {
+                resource_id: r.id.clone(),
+                resource_type: r.kind,
+                status: r.status,
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AccountsConnector for SyntheticBank {
+    async fn accounts(
+        &self,
+        ctx: &DataRequestContext,
+        account_type: Option<AccountType>,
+        window: Window,
+    ) -> Result<Page<Account>, ConnectorError> {
+        let all: Vec<Account> = self
+            .of(ctx)?
+            .resources
+            .iter()
+            .filter(|r| ctx.resources.contains(&r.id) && r.status == ResourceStatus::Available)
+            .filter_map(|r| r.account.as_ref().map(|a| (r, a)))
+            .filter(|(_, a)| account_type.is_none_or(|t| t == a.kind))
+            .map(|(r, a)| Account {
+                brand_name: self.brand_name.clone(),
+                company_cnpj: BANK_CNPJ.to_owned(),
+                account_type: a.kind,
+                compe_code: "001".to_owned(),
+                branch_code: Some("0001".to_owned()),
+                number: a.number.clone(),
+                check_digit: a.check_digit.clone(),
+                account_id: r.id.clone(),
+            })
+            .collect();
+        Ok(page_of(&all, window))
+    }
+
+    async fn account(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountIdentification, ConnectorError> {
+        let (_, a) = self.account(ctx, account_id)?;
+        Ok(AccountIdentification {
+            compe_code: "001".to_owned(),
+            branch_code: Some("0001".to_owned()),
+            number: a.number.clone(),
+            check_digit: a.check_digit.clone(),
+            account_type: a.kind,
+            subtype: AccountSubType::Individual,
+            currency: Currency::BRL,
+        })
+    }
+
+    async fn balances(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountBalances, ConnectorError> {
+        let (_, a) = self.account(ctx, account_id)?;
+        Ok(AccountBalances {
+            available_amount: money(a.available_cents),
+            blocked_amount: money(0),
+            automatically_invested_amount: money(a.available_cents / 10),
+            update_date_time: Timestamp::parse("2024-01-02T10:00:00Z")
+                .map_err(|e| ConnectorError::Backend(Box::new(e)))?,
+        })
+    }
+
+    async fn overdraft_limits(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountOverdraftLimits, ConnectorError> {
+        let (_, a) = self.account(ctx, account_id)?;
+        let checking = a.kind == AccountType::ContaDepositoAVista;
+        Ok(AccountOverdraftLimits {
+            overdraft_contracted_limit: checking.then(|| money(200_000)),
+            overdraft_used_limit: checking.then(|| money(0)),
+            unarranged_overdraft_amount: None,
+        })
+    }
+
+    async fn transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        query: &TransactionQuery,
+        window: Window,
+    ) -> Result<Page<AccountTransaction>, ConnectorError> {
+        let (_, a) = self.account(ctx, account_id)?;
+        let matching: Vec<AccountTransaction> = a
+            .transactions
+            .iter()
+            .filter(|(date, t)| {
+                query.from.days_until(*date) >= 0
+                    && date.days_until(query.to) >= 0
+                    && query.credit_debit.is_none_or(|d| d == t.credit_debit_type)
+            })
+            .map(|(_, t)| t.clone())
+            .collect();
+        Ok(page_of(&matching, window))
+    }
+}
+
+fn fixture<T: DeserializeOwned>(text: &str, patch: Value) -> Result<T, ConnectorError> {
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| ConnectorError::Backend(Box::new(e)))?;
+    if let (Some(target), Value::Object(changes)) = (value.as_object_mut(), patch) {
+        for (k, v) in changes {
+            target.insert(k, v);
+        }
+    }
+    serde_json::from_value(value).map_err(|e| ConnectorError::Backend(Box::new(e)))
+}
+
+const PERSONAL_IDENTIFICATION: &str =
+    include_str!("../fixtures/customers/PersonalIdentificationData.json");
+const PERSONAL_QUALIFICATION: &str =
+    include_str!("../fixtures/customers/PersonalQualificationData.json");
+const PERSONAL_RELATIONS: &str =
+    include_str!("../fixtures/customers/PersonalFinancialRelationData.json");
+const BUSINESS_IDENTIFICATION: &str =
+    include_str!("../fixtures/customers/BusinessIdentificationData.json");
+const BUSINESS_QUALIFICATION: &str =
+    include_str!("../fixtures/customers/BusinessQualificationData.json");
+const BUSINESS_RELATIONS: &str =
+    include_str!("../fixtures/customers/BusinessFinancialRelationData.json");
+
+impl SyntheticBank {
+    fn personal(&self, ctx: &DataRequestContext) -> Result<&SyntheticCustomer, ConnectorError> {
+        let customer = self.of(ctx)?;
+        if customer.business.is_some() {
+            return Err(ConnectorError::NotFound);
+        }
+        Ok(customer)
+    }
+
+    fn business(&self, ctx: &DataRequestContext) -> Result<&SyntheticCustomer, ConnectorError> {
+        let customer = self.of(ctx)?;
+        if customer.business.is_none() {
+            return Err(ConnectorError::NotFound);
+        }
+        Ok(customer)
+    }
+}
+
+#[async_trait]
+impl CustomersConnector for SyntheticBank {
+    async fn personal_identifications(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<PersonalIdentificationData>, ConnectorError> {
+        let c = self.personal(ctx)?;
+        let record = fixture(
+            PERSONAL_IDENTIFICATION,
+            json!({
+                "personalId": format!("pid-{}", c.cpf.as_str()),
+                "brandName": self.brand_name,
+                "civilName": c.name,
+                "companiesCnpj": [BANK_CNPJ],
+                "documents": {"cpfNumber": c.cpf.as_str()},
+                "hasBrazilianNationality": true,
+            }),
+        )?;
+        Ok(page_of(&[record], window))
+    }
+
+    async fn personal_qualifications(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<PersonalQualificationData, ConnectorError> {
+        self.personal(ctx)?;
+        fixture(PERSONAL_QUALIFICATION, json!({"companyCnpj": BANK_CNPJ}))
+    }
+
+    async fn personal_financial_relations(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<PersonalFinancialRelationData, ConnectorError> {
+        self.personal(ctx)?;
+        fixture(PERSONAL_RELATIONS, json!({}))
+    }
+
+    async fn business_identifications(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<BusinessIdentificationData>, ConnectorError> {
+        let c = self.business(ctx)?;
+        let cnpj = c.business.as_ref().map(|b| b.as_str().to_owned());
+        let record = fixture(
+            BUSINESS_IDENTIFICATION,
+            json!({
+                "businessId": format!("bid-{}", cnpj.clone().unwrap_or_default()),
+                "brandName": self.brand_name,
+                "companyName": c.name,
+                "tradeName": c.name,
+                "cnpjNumber": cnpj,
+                "companiesCnpj": [BANK_CNPJ],
+            }),
+        )?;
+        Ok(page_of(&[record], window))
+    }
+
+    async fn business_qualifications(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<BusinessQualificationData, ConnectorError> {
+        self.business(ctx)?;
+        fixture(BUSINESS_QUALIFICATION, json!({}))
+    }
+
+    async fn business_financial_relations(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<BusinessFinancialRelationData, ConnectorError> {
+        self.business(ctx)?;
+        fixture(BUSINESS_RELATIONS, json!({}))
+    }
+}
+
+// ---------------------------------------------------------------- spy
+
+/// One recorded connector call: the method and the resource it was about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorCall {
+    /// `accounts.balances`, `customers.personal_identifications`, …
+    pub method: &'static str,
+    /// The resource id, for single-resource calls.
+    pub resource: Option<ResourceId>,
+}
+
+/// Wraps connectors and records every call, for tests that must show a
+/// connector was (or was not) reached.
+#[derive(Debug)]
+pub struct ConnectorSpy<T> {
+    inner: T,
+    calls: Mutex<Vec<ConnectorCall>>,
+}
+
+impl<T> ConnectorSpy<T> {
+    /// Spies on `inner`.
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The calls so far, oldest first.
+    pub fn calls(&self) -> Vec<ConnectorCall> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Forgets the calls so far.
+    pub fn clear(&self) {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn record(&self, method: &'static str, resource: Option<&ResourceId>) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ConnectorCall {
+                method,
+                resource: resource.cloned(),
+            });
+    }
+}
+
+#[async_trait]
+impl<T: ResourcesConnector> ResourcesConnector for ConnectorSpy<T> {
+    async fn resources(&self, ctx: &DataRequestContext) -> Result<Vec<Resource>, ConnectorError> {
+        self.record("resources.resources", None);
+        self.inner.resources(ctx).await
+    }
+}
+
+#[async_trait]
+impl<T: AccountsConnector> AccountsConnector for ConnectorSpy<T> {
+    async fn accounts(
+        &self,
+        ctx: &DataRequestContext,
+        account_type: Option<AccountType>,
+        window: Window,
+    ) -> Result<Page<Account>, ConnectorError> {
+        self.record("accounts.accounts", None);
+        self.inner.accounts(ctx, account_type, window).await
+    }
+
+    async fn account(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountIdentification, ConnectorError> {
+        self.record("accounts.account", Some(account_id));
+        self.inner.account(ctx, account_id).await
+    }
+
+    async fn balances(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountBalances, ConnectorError> {
+        self.record("accounts.balances", Some(account_id));
+        self.inner.balances(ctx, account_id).await
+    }
+
+    async fn overdraft_limits(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<AccountOverdraftLimits, ConnectorError> {
+        self.record("accounts.overdraft_limits", Some(account_id));
+        self.inner.overdraft_limits(ctx, account_id).await
+    }
+
+    async fn transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        query: &TransactionQuery,
+        window: Window,
+    ) -> Result<Page<AccountTransaction>, ConnectorError> {
+        self.record("accounts.transactions", Some(account_id));
+        self.inner
+            .transactions(ctx, account_id, query, window)
+            .await
+    }
+}
+
+#[async_trait]
+impl<T: CustomersConnector> CustomersConnector for ConnectorSpy<T> {
+    async fn personal_identifications(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<PersonalIdentificationData>, ConnectorError> {
+        self.record("customers.personal_identifications", None);
+        self.inner.personal_identifications(ctx, window).await
+    }
+
+    async fn personal_qualifications(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<PersonalQualificationData, ConnectorError> {
+        self.record("customers.personal_qualifications", None);
+        self.inner.personal_qualifications(ctx).await
+    }
+
+    async fn personal_financial_relations(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<PersonalFinancialRelationData, ConnectorError> {
+        self.record("customers.personal_financial_relations", None);
+        self.inner.personal_financial_relations(ctx).await
+    }
+
+    async fn business_identifications(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<BusinessIdentificationData>, ConnectorError> {
+        self.record("customers.business_identifications", None);
+        self.inner.business_identifications(ctx, window).await
+    }
+
+    async fn business_qualifications(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<BusinessQualificationData, ConnectorError> {
+        self.record("customers.business_qualifications", None);
+        self.inner.business_qualifications(ctx).await
+    }
+
+    async fn business_financial_relations(
+        &self,
+        ctx: &DataRequestContext,
+    ) -> Result<BusinessFinancialRelationData, ConnectorError> {
+        self.record("customers.business_financial_relations", None);
+        self.inner.business_financial_relations(ctx).await
+    }
+}
