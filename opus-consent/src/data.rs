@@ -24,9 +24,12 @@ use opus_core::consent::{
     ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
     Permission, RejectedBy,
 };
-use opus_core::seal::Sealer;
-use opus_core::store::{OutboxMessage, StoreError};
-use opus_core::{ApiError, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, Storage, Timestamp};
+use opus_core::envelope::Page;
+use opus_core::seal::{BlindIndex, Sealer};
+use opus_core::store::{ConsentFilter, OutboxMessage, StoreError, Window};
+use opus_core::{
+    ApiError, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, Document, Storage, Timestamp,
+};
 
 use Permission as P;
 
@@ -425,6 +428,79 @@ impl DataConsents {
         id: &ConsentId,
     ) -> Result<DataConsent, ApiError> {
         self.end(brand, None, id, RejectedBy::User).await
+    }
+
+    /// The institution ends consent `id` (`rejectedBy: ASPSP`) with `code`
+    /// (e.g. `INTERNAL_SECURITY_REASON` on a fraud suspicion); its tokens are
+    /// revoked.
+    ///
+    /// # Errors
+    /// 404 for an unknown consent; 422 `CONSENTIMENTO_EM_STATUS_REJEITADO`
+    /// when it already ended.
+    pub async fn end_by_institution(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        code: DataRejectionCode,
+    ) -> Result<DataConsent, ApiError> {
+        for _ in 0..3 {
+            let consent = self.find(brand, id).await?;
+            if consent.status.is_terminal() {
+                return Err(unprocessable(
+                    "CONSENTIMENTO_EM_STATUS_REJEITADO",
+                    "Consentimento em status rejeitado.",
+                    "O consentimento já está rejeitado.",
+                ));
+            }
+            match self
+                .reject_stored(consent, RejectedBy::Aspsp, code, self.clock.now())
+                .await
+            {
+                Ok(ended) => return Ok(ended),
+                Err(Transition::Conflict) => continue,
+                Err(Transition::Failed(e)) => return Err(e),
+            }
+        }
+        Err(ApiError::internal())
+    }
+
+    /// One page of the data consents `filter` selects, oldest first, each
+    /// read with any expiry due applied. Look customers up with
+    /// [`Self::blind_index`] of their document.
+    ///
+    /// # Errors
+    /// 500 when the store fails.
+    pub async fn list(
+        &self,
+        filter: &ConsentFilter,
+        window: Window,
+    ) -> Result<Page<DataConsent>, ApiError> {
+        let mut filter = filter.clone();
+        filter.kind = Some(ConsentKind::Data);
+        let page = self
+            .storage
+            .consents
+            .list_consents(&filter, window)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            items.push(self.find(&record.brand, &record.id).await?);
+        }
+        Ok(Page {
+            items,
+            total_records: page.total_records,
+        })
+    }
+
+    /// The blind index the consent store keeps for `document`.
+    ///
+    /// # Errors
+    /// 500 when the index key is unavailable.
+    pub fn blind_index(&self, document: &Document) -> Result<BlindIndex, ApiError> {
+        self.sealer
+            .blind_index(document)
+            .map_err(|_| ApiError::internal())
     }
 
     async fn end(

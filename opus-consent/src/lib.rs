@@ -8,12 +8,17 @@
 //!   revocation of the consent's tokens when it ends.
 //! - [`api`]: the Consents API as a `tower::Service`, behind the resource
 //!   guard of `opus-fapi`.
+//! - [`management`]: the management API for the bank's channels — list a
+//!   customer's consents by CPF/CNPJ (through the blind index) or by
+//!   client, show one, revoke as the customer or end as the institution —
+//!   behind the bank's own [`management::ChannelAuthenticator`].
 //!
-//! Payment and recurring consents, consent extensions and the management API
-//! for the bank's channels are not here yet.
+//! Payment and recurring consents and consent extensions are not here yet.
 
 pub mod api;
 pub mod data;
+pub mod management;
 
 pub use api::ConsentsApi;
 pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents};
+pub use management::{ChannelAuthenticator, ChannelPrincipal, ManagementApi};
