@@ -22,6 +22,21 @@ WANTED = {
         "BusinessQualificationData",
         "BusinessFinancialRelationData",
     ],
+    "credit-cards/2.3.1.yml": [
+        "CreditCardAccountsData",
+        "CreditCardsAccountsIdentificationData",
+        "CreditCardAccountsLimitsData",
+        "CreditCardAccountsBillsData",
+        "CreditCardAccountsBillsTransactions",
+        "CreditCardAccountsTransaction",
+    ],
+    "loans/2.5.0.yml": [
+        "LoansListContract",
+        "LoansContract",
+        "LoansWarranties",
+        "LoansInstalments",
+        "LoansPayments",
+    ],
 }
 
 DEFAULTS = {"date": "2021-05-21", "date-time": "2021-05-21T08:30:00Z", "uuid": "a7fbb3b6-6b38-4ba2-b3ae-b7c3b3f21d4c"}

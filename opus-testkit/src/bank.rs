@@ -9,7 +9,9 @@
 //! | João Souza (PF) | CPF 111.444.777-35 | a checking account, and a closed one (`UNAVAILABLE`) |
 //! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking account |
 //!
-//! Each account has about 200 transactions spread over the 400 days before
+//! Cards have twelve monthly bills and a transaction every five days; the
+//! loan has one contract with its warranty, instalments and payments. Each
+//! account has about 200 transactions spread over the 400 days before
 //! `today` and a few scheduled after it, generated from a fixed seed, so
 //! every run sees the same data. Records of the customers API come from the
 //! official schemas' examples (`fixtures/`), personalised per customer.
@@ -17,16 +19,24 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use opus_core::connector::models::credit_cards::{
+    CreditCardAccountsBillsData, CreditCardAccountsBillsTransactions, CreditCardAccountsData,
+    CreditCardAccountsLimitsData, CreditCardAccountsTransaction,
+    CreditCardsAccountsIdentificationData,
+};
 use opus_core::connector::models::customers::{
     BusinessFinancialRelationData, BusinessIdentificationData, BusinessQualificationData,
     PersonalFinancialRelationData, PersonalIdentificationData, PersonalQualificationData,
 };
+use opus_core::connector::models::loans::{
+    LoansContract, LoansInstalments, LoansListContract, LoansPayments, LoansWarranties,
+};
 use opus_core::connector::{
     Account, AccountBalances, AccountIdentification, AccountOverdraftLimits, AccountSubType,
-    AccountTransaction, AccountType, AccountsConnector, AmountWithCurrency,
-    CompletedAuthorisedPaymentType, ConnectorError, CreditDebitType, CustomersConnector,
-    DataRequestContext, PartiePersonType, Resource, ResourceStatus, ResourceType,
-    ResourcesConnector, TransactionQuery, TransactionType,
+    AccountTransaction, AccountType, AccountsConnector, AmountWithCurrency, CardTransactionQuery,
+    CompletedAuthorisedPaymentType, ConnectorError, CreditCardsConnector, CreditDebitType,
+    CreditOperationsConnector, CustomersConnector, DataRequestContext, Loans, PartiePersonType,
+    Resource, ResourceStatus, ResourceType, ResourcesConnector, TransactionQuery, TransactionType,
 };
 use opus_core::envelope::Page;
 use opus_core::money::Currency;
@@ -75,6 +85,7 @@ struct SyntheticCustomer {
 pub struct SyntheticBank {
     customers: Arc<Vec<SyntheticCustomer>>,
     brand_name: String,
+    today: Date,
 }
 
 /// A tiny deterministic generator (xorshift64*), so data is the same every run.
@@ -306,6 +317,7 @@ impl SyntheticBank {
         Self {
             customers: Arc::new(customers),
             brand_name: "Banco Azul".to_owned(),
+            today,
         }
     }
 
@@ -596,6 +608,273 @@ impl CustomersConnector for SyntheticBank {
 
 // ---------------------------------------------------------------- spy
 
+const CARD_ACCOUNT: &str = include_str!("../fixtures/credit-cards/CreditCardAccountsData.json");
+const CARD_IDENTIFICATION: &str =
+    include_str!("../fixtures/credit-cards/CreditCardsAccountsIdentificationData.json");
+const CARD_LIMITS: &str =
+    include_str!("../fixtures/credit-cards/CreditCardAccountsLimitsData.json");
+const CARD_BILL: &str = include_str!("../fixtures/credit-cards/CreditCardAccountsBillsData.json");
+const CARD_BILL_TRANSACTION: &str =
+    include_str!("../fixtures/credit-cards/CreditCardAccountsBillsTransactions.json");
+const CARD_TRANSACTION: &str =
+    include_str!("../fixtures/credit-cards/CreditCardAccountsTransaction.json");
+const LOAN_SUMMARY: &str = include_str!("../fixtures/loans/LoansListContract.json");
+const LOAN_CONTRACT: &str = include_str!("../fixtures/loans/LoansContract.json");
+const LOAN_WARRANTY: &str = include_str!("../fixtures/loans/LoansWarranties.json");
+const LOAN_INSTALMENTS: &str = include_str!("../fixtures/loans/LoansInstalments.json");
+const LOAN_PAYMENTS: &str = include_str!("../fixtures/loans/LoansPayments.json");
+
+/// Monthly bills of a card: twelve, the latest due ten days from today.
+const BILLS: i64 = 12;
+/// Card transactions: one every five days over the last 400.
+const CARD_TRANSACTIONS: i64 = 80;
+
+impl SyntheticBank {
+    /// The resource `id` of `kind` of the caller's customer, shared under
+    /// the consent and available.
+    fn shared(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+        kind: ResourceType,
+    ) -> Result<&SyntheticResource, ConnectorError> {
+        let resource = self
+            .of(ctx)?
+            .resources
+            .iter()
+            .find(|r| &r.id == id && r.kind == kind && ctx.resources.contains(&r.id))
+            .ok_or(ConnectorError::NotFound)?;
+        if resource.status != ResourceStatus::Available {
+            return Err(ConnectorError::ResourceUnavailable);
+        }
+        Ok(resource)
+    }
+
+    fn listed(
+        &self,
+        ctx: &DataRequestContext,
+        kind: ResourceType,
+    ) -> Result<Vec<&SyntheticResource>, ConnectorError> {
+        Ok(self
+            .of(ctx)?
+            .resources
+            .iter()
+            .filter(|r| {
+                r.kind == kind
+                    && ctx.resources.contains(&r.id)
+                    && r.status == ResourceStatus::Available
+            })
+            .collect())
+    }
+
+    /// Today, as the bank sees it (the anchor of the generated dates).
+    fn today(&self) -> Date {
+        self.today
+    }
+}
+
+fn iso(date: Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+#[async_trait]
+impl CreditCardsConnector for SyntheticBank {
+    async fn accounts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsData>, ConnectorError> {
+        let all = self
+            .listed(ctx, ResourceType::CreditCardAccount)?
+            .into_iter()
+            .map(|r| {
+                fixture(
+                    CARD_ACCOUNT,
+                    json!({"creditCardAccountId": r.id, "brandName": self.brand_name, "companyCnpj": BANK_CNPJ, "name": "Cartão Azul Visa"}),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(&all, window))
+    }
+
+    async fn account(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<CreditCardsAccountsIdentificationData, ConnectorError> {
+        self.shared(ctx, account_id, ResourceType::CreditCardAccount)?;
+        fixture(CARD_IDENTIFICATION, json!({"name": "Cartão Azul Visa"}))
+    }
+
+    async fn bills(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        due_between: Option<(Date, Date)>,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsBillsData>, ConnectorError> {
+        self.shared(ctx, account_id, ResourceType::CreditCardAccount)?;
+        let mut all = Vec::new();
+        for n in 0..BILLS {
+            let Some(due) = self.today().add_days(10 - 30 * n) else {
+                continue;
+            };
+            if due_between
+                .is_some_and(|(from, to)| from.days_until(due) < 0 || due.days_until(to) < 0)
+            {
+                continue;
+            }
+            all.push(fixture(
+                CARD_BILL,
+                json!({"billId": format!("bill-{account_id}-{n}"), "dueDate": iso(due)}),
+            )?);
+        }
+        Ok(page_of(&all, window))
+    }
+
+    async fn bill_transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        bill_id: &ResourceId,
+        query: &CardTransactionQuery,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsBillsTransactions>, ConnectorError> {
+        self.shared(ctx, account_id, ResourceType::CreditCardAccount)?;
+        let n: i64 = bill_id
+            .as_str()
+            .strip_prefix(&format!("bill-{account_id}-"))
+            .and_then(|n| n.parse().ok())
+            .filter(|n| (0..BILLS).contains(n))
+            .ok_or(ConnectorError::NotFound)?;
+        let mut all = Vec::new();
+        for k in 0..5 {
+            let Some(date) = self.today().add_days(-20 - 30 * n - k) else {
+                continue;
+            };
+            if query.from.days_until(date) < 0 || date.days_until(query.to) < 0 {
+                continue;
+            }
+            all.push(fixture(
+                CARD_BILL_TRANSACTION,
+                json!({
+                    "transactionId": format!("ctx-{bill_id}-{k}"),
+                    "billId": bill_id,
+                    "transactionDateTime": format!("{}T12:00:00.000Z", iso(date)),
+                    "billPostDate": iso(date),
+                }),
+            )?);
+        }
+        Ok(page_of(&all, window))
+    }
+
+    async fn limits(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<Vec<CreditCardAccountsLimitsData>, ConnectorError> {
+        self.shared(ctx, account_id, ResourceType::CreditCardAccount)?;
+        Ok(vec![fixture(CARD_LIMITS, json!({}))?])
+    }
+
+    async fn transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        query: &CardTransactionQuery,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsTransaction>, ConnectorError> {
+        self.shared(ctx, account_id, ResourceType::CreditCardAccount)?;
+        let mut all = Vec::new();
+        for k in 0..CARD_TRANSACTIONS {
+            let Some(date) = self.today().add_days(-5 * k) else {
+                continue;
+            };
+            if query.from.days_until(date) < 0 || date.days_until(query.to) < 0 {
+                continue;
+            }
+            let record: CreditCardAccountsTransaction = fixture(
+                CARD_TRANSACTION,
+                json!({
+                    "transactionId": format!("ctx-{account_id}-{k}"),
+                    "billId": format!("bill-{account_id}-{}", (k * 5 + 20) / 30),
+                    "transactionDateTime": format!("{}T12:00:00.000Z", iso(date)),
+                    "billPostDate": iso(date),
+                }),
+            )?;
+            if query
+                .transaction_type
+                .is_some_and(|t| t != record.transaction_type)
+            {
+                continue;
+            }
+            all.push(record);
+        }
+        Ok(page_of(&all, window))
+    }
+}
+
+#[async_trait]
+impl CreditOperationsConnector<Loans> for SyntheticBank {
+    async fn contracts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<LoansListContract>, ConnectorError> {
+        let all = self
+            .listed(ctx, ResourceType::Loan)?
+            .into_iter()
+            .map(|r| {
+                fixture(
+                    LOAN_SUMMARY,
+                    json!({"contractId": r.id, "brandName": self.brand_name, "companyCnpj": BANK_CNPJ}),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(&all, window))
+    }
+
+    async fn contract(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansContract, ConnectorError> {
+        self.shared(ctx, contract_id, ResourceType::Loan)?;
+        fixture(LOAN_CONTRACT, json!({}))
+    }
+
+    async fn warranties(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+        window: Window,
+    ) -> Result<Page<LoansWarranties>, ConnectorError> {
+        self.shared(ctx, contract_id, ResourceType::Loan)?;
+        Ok(page_of(
+            &[fixture::<LoansWarranties>(LOAN_WARRANTY, json!({}))?],
+            window,
+        ))
+    }
+
+    async fn scheduled_instalments(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansInstalments, ConnectorError> {
+        self.shared(ctx, contract_id, ResourceType::Loan)?;
+        fixture(LOAN_INSTALMENTS, json!({}))
+    }
+
+    async fn payments(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansPayments, ConnectorError> {
+        self.shared(ctx, contract_id, ResourceType::Loan)?;
+        fixture(LOAN_PAYMENTS, json!({}))
+    }
+}
+
 /// One recorded connector call: the method and the resource it was about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectorCall {
@@ -754,5 +1033,122 @@ impl<T: CustomersConnector> CustomersConnector for ConnectorSpy<T> {
     ) -> Result<BusinessFinancialRelationData, ConnectorError> {
         self.record("customers.business_financial_relations", None);
         self.inner.business_financial_relations(ctx).await
+    }
+}
+
+#[async_trait]
+impl<T: CreditCardsConnector> CreditCardsConnector for ConnectorSpy<T> {
+    async fn accounts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsData>, ConnectorError> {
+        self.record("credit_cards.accounts", None);
+        self.inner.accounts(ctx, window).await
+    }
+
+    async fn account(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<CreditCardsAccountsIdentificationData, ConnectorError> {
+        self.record("credit_cards.account", Some(account_id));
+        self.inner.account(ctx, account_id).await
+    }
+
+    async fn bills(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        due_between: Option<(Date, Date)>,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsBillsData>, ConnectorError> {
+        self.record("credit_cards.bills", Some(account_id));
+        self.inner.bills(ctx, account_id, due_between, window).await
+    }
+
+    async fn bill_transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        bill_id: &ResourceId,
+        query: &CardTransactionQuery,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsBillsTransactions>, ConnectorError> {
+        self.record("credit_cards.bill_transactions", Some(account_id));
+        self.inner
+            .bill_transactions(ctx, account_id, bill_id, query, window)
+            .await
+    }
+
+    async fn limits(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+    ) -> Result<Vec<CreditCardAccountsLimitsData>, ConnectorError> {
+        self.record("credit_cards.limits", Some(account_id));
+        self.inner.limits(ctx, account_id).await
+    }
+
+    async fn transactions(
+        &self,
+        ctx: &DataRequestContext,
+        account_id: &ResourceId,
+        query: &CardTransactionQuery,
+        window: Window,
+    ) -> Result<Page<CreditCardAccountsTransaction>, ConnectorError> {
+        self.record("credit_cards.transactions", Some(account_id));
+        self.inner
+            .transactions(ctx, account_id, query, window)
+            .await
+    }
+}
+
+#[async_trait]
+impl<T: CreditOperationsConnector<Loans>> CreditOperationsConnector<Loans> for ConnectorSpy<T> {
+    async fn contracts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<LoansListContract>, ConnectorError> {
+        self.record("loans.contracts", None);
+        self.inner.contracts(ctx, window).await
+    }
+
+    async fn contract(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansContract, ConnectorError> {
+        self.record("loans.contract", Some(contract_id));
+        self.inner.contract(ctx, contract_id).await
+    }
+
+    async fn warranties(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+        window: Window,
+    ) -> Result<Page<LoansWarranties>, ConnectorError> {
+        self.record("loans.warranties", Some(contract_id));
+        self.inner.warranties(ctx, contract_id, window).await
+    }
+
+    async fn scheduled_instalments(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansInstalments, ConnectorError> {
+        self.record("loans.scheduled_instalments", Some(contract_id));
+        self.inner.scheduled_instalments(ctx, contract_id).await
+    }
+
+    async fn payments(
+        &self,
+        ctx: &DataRequestContext,
+        contract_id: &ResourceId,
+    ) -> Result<LoansPayments, ConnectorError> {
+        self.record("loans.payments", Some(contract_id));
+        self.inner.payments(ctx, contract_id).await
     }
 }

@@ -1,5 +1,7 @@
 //! The data transmitter of the OPUS Open Finance Brasil SDK.
 //!
+//! Investments and exchange are not served yet.
+//!
 //! [`DataApis`] serves, for one brand, the customer-data APIs at the
 //! versions in the official OpenAPI files, each behind the bank's connector
 //! (the ports of `opus_core::connector`):
@@ -9,6 +11,8 @@
 //! | resources 3.1.0 | `/open-banking/resources/v3` | `GET /resources` |
 //! | accounts 2.4.2 | `/open-banking/accounts/v2` | `/accounts`, `/accounts/{accountId}`, `/balances`, `/transactions`, `/transactions-current`, `/overdraft-limits` |
 //! | customers 2.2.1 | `/open-banking/customers/v2` | `/personal/identifications`, `/personal/qualifications`, `/personal/financial-relations`, the same three under `/business` |
+//! | credit-cards-accounts 2.3.1 | `/open-banking/credit-cards-accounts/v2` | `/accounts`, `/accounts/{id}`, `/limits`, `/transactions`, `/transactions-current`, `/bills`, `/bills/{billId}/transactions` |
+//! | loans 2.5.0, financings 2.4.0, invoice-financings 2.4.0, unarranged-accounts-overdraft 2.5.0 | `/open-banking/{api}/v2` | `/contracts`, `/contracts/{id}`, `/warranties`, `/scheduled-instalments`, `/payments` |
 //!
 //! Mount it behind `opus_fapi::server::guard::ResourceGuardLayer` with
 //! `require_authorised_consent()`: the guard verifies the token, its

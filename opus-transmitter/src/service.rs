@@ -10,9 +10,11 @@ use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use opus_consent::DataConsents;
+use opus_core::connector::models::credit_cards::EnumCreditCardTransactionType;
 use opus_core::connector::{
-    AccountType, AccountsConnector, ConnectorError, CreditDebitType, CustomersConnector,
-    ResourcesConnector, TransactionQuery,
+    AccountType, AccountsConnector, CardTransactionQuery, ConnectorError, CreditCardsConnector,
+    CreditDebitType, CreditOperationsConnector, CreditProduct, CustomersConnector,
+    DataRequestContext, ResourcesConnector, TransactionQuery,
 };
 use opus_core::consent::Permission;
 use opus_core::envelope::{Envelope, Page, PagePolicy, PageRequest};
@@ -114,6 +116,170 @@ pub mod endpoints {
         permission: Permission::CustomersBusinessAdittionalinfoRead,
         monthly_limit: Some(8),
     };
+    /// `GET /open-banking/credit-cards-accounts/v2/accounts` (low: 8).
+    pub const CARDS: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/accounts/{creditCardAccountId}` (medium-high: 120).
+    pub const CARD: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsRead,
+        monthly_limit: Some(120),
+    };
+    /// `…/limits` (high: 240).
+    pub const CARD_LIMITS: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}/limits",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsLimitsRead,
+        monthly_limit: Some(240),
+    };
+    /// `…/transactions` (low: 8).
+    pub const CARD_TRANSACTIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}/transactions",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsTransactionsRead,
+        monthly_limit: Some(8),
+    };
+    /// `…/transactions-current` (high: 240).
+    pub const CARD_TRANSACTIONS_CURRENT: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}/transactions-current",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsTransactionsRead,
+        monthly_limit: Some(240),
+    };
+    /// `…/bills` (medium: 30).
+    pub const CARD_BILLS: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}/bills",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsBillsRead,
+        monthly_limit: Some(30),
+    };
+    /// `…/bills/{billId}/transactions` (medium: 30).
+    pub const CARD_BILL_TRANSACTIONS: Endpoint = Endpoint {
+        template: "GET /open-banking/credit-cards-accounts/v2/accounts/{creditCardAccountId}/bills/{billId}/transactions",
+        scope: "credit-cards-accounts",
+        permission: Permission::CreditCardsAccountsBillsTransactionsRead,
+        monthly_limit: Some(30),
+    };
+
+    /// The five endpoints of a credit-operations API.
+    #[derive(Debug, Clone, Copy)]
+    pub struct CreditEndpoints {
+        /// `GET /contracts`.
+        pub contracts: Endpoint,
+        /// `GET /contracts/{contractId}`.
+        pub contract: Endpoint,
+        /// `…/warranties`.
+        pub warranties: Endpoint,
+        /// `…/scheduled-instalments`.
+        pub instalments: Endpoint,
+        /// `…/payments`.
+        pub payments: Endpoint,
+    }
+
+    macro_rules! credit {
+        ($name:ident, $api:literal, $scope:literal, $read:ident, $warranties:ident, $instalments:ident, $payments:ident, $contracts_limit:expr, $contract_limit:expr, $payments_limit:expr) => {
+            /// The endpoints of this credit-operations API, with their quotas.
+            pub const $name: CreditEndpoints = CreditEndpoints {
+                contracts: Endpoint {
+                    template: concat!("GET /open-banking/", $api, "/v2/contracts"),
+                    scope: $scope,
+                    permission: Permission::$read,
+                    monthly_limit: Some($contracts_limit),
+                },
+                contract: Endpoint {
+                    template: concat!("GET /open-banking/", $api, "/v2/contracts/{contractId}"),
+                    scope: $scope,
+                    permission: Permission::$read,
+                    monthly_limit: Some($contract_limit),
+                },
+                warranties: Endpoint {
+                    template: concat!(
+                        "GET /open-banking/",
+                        $api,
+                        "/v2/contracts/{contractId}/warranties"
+                    ),
+                    scope: $scope,
+                    permission: Permission::$warranties,
+                    monthly_limit: Some(8),
+                },
+                instalments: Endpoint {
+                    template: concat!(
+                        "GET /open-banking/",
+                        $api,
+                        "/v2/contracts/{contractId}/scheduled-instalments"
+                    ),
+                    scope: $scope,
+                    permission: Permission::$instalments,
+                    monthly_limit: Some(30),
+                },
+                payments: Endpoint {
+                    template: concat!(
+                        "GET /open-banking/",
+                        $api,
+                        "/v2/contracts/{contractId}/payments"
+                    ),
+                    scope: $scope,
+                    permission: Permission::$payments,
+                    monthly_limit: Some($payments_limit),
+                },
+            };
+        };
+    }
+
+    credit!(
+        LOANS,
+        "loans",
+        "loans",
+        LoansRead,
+        LoansWarrantiesRead,
+        LoansScheduledInstalmentsRead,
+        LoansPaymentsRead,
+        30,
+        30,
+        120
+    );
+    credit!(
+        FINANCINGS,
+        "financings",
+        "financings",
+        FinancingsRead,
+        FinancingsWarrantiesRead,
+        FinancingsScheduledInstalmentsRead,
+        FinancingsPaymentsRead,
+        30,
+        8,
+        30
+    );
+    credit!(
+        INVOICE_FINANCINGS,
+        "invoice-financings",
+        "invoice-financings",
+        InvoiceFinancingsRead,
+        InvoiceFinancingsWarrantiesRead,
+        InvoiceFinancingsScheduledInstalmentsRead,
+        InvoiceFinancingsPaymentsRead,
+        30,
+        8,
+        30
+    );
+    credit!(
+        UNARRANGED_ACCOUNTS_OVERDRAFT,
+        "unarranged-accounts-overdraft",
+        "unarranged-accounts-overdraft",
+        UnarrangedAccountsOverdraftRead,
+        UnarrangedAccountsOverdraftWarrantiesRead,
+        UnarrangedAccountsOverdraftScheduledInstalmentsRead,
+        UnarrangedAccountsOverdraftPaymentsRead,
+        30,
+        8,
+        30
+    );
+
     /// `…/business/financial-relations` (low: 8).
     pub const BUSINESS_FINANCIAL_RELATIONS: Endpoint = Endpoint {
         template: "GET /open-banking/customers/v2/business/financial-relations",
@@ -142,6 +308,107 @@ struct Inner {
     accounts: Option<Arc<dyn AccountsConnector>>,
     customers: Option<Arc<dyn CustomersConnector>>,
     resources: Option<Arc<dyn ResourcesConnector>>,
+    cards: Option<Arc<dyn CreditCardsConnector>>,
+    credit: Vec<Arc<dyn CreditApi>>,
+}
+
+/// A credit-operations API with its product's models erased to JSON.
+#[async_trait::async_trait]
+trait CreditApi: Send + Sync + 'static {
+    fn api(&self) -> &'static str;
+    fn endpoints(&self) -> &'static endpoints::CreditEndpoints;
+    async fn contracts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<Value>, ConnectorError>;
+    async fn contract(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError>;
+    async fn warranties(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+        window: Window,
+    ) -> Result<Page<Value>, ConnectorError>;
+    async fn instalments(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError>;
+    async fn payments(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError>;
+}
+
+struct Credit<P: CreditProduct> {
+    connector: Arc<dyn CreditOperationsConnector<P>>,
+    endpoints: &'static endpoints::CreditEndpoints,
+}
+
+fn json_of<T: Serialize>(value: T) -> Result<Value, ConnectorError> {
+    serde_json::to_value(value).map_err(|e| ConnectorError::Backend(Box::new(e)))
+}
+
+fn page_json<T: Serialize>(page: Page<T>) -> Result<Page<Value>, ConnectorError> {
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(json_of)
+            .collect::<Result<_, _>>()?,
+        total_records: page.total_records,
+    })
+}
+
+#[async_trait::async_trait]
+impl<P: CreditProduct> CreditApi for Credit<P> {
+    fn api(&self) -> &'static str {
+        P::API
+    }
+    fn endpoints(&self) -> &'static endpoints::CreditEndpoints {
+        self.endpoints
+    }
+    async fn contracts(
+        &self,
+        ctx: &DataRequestContext,
+        window: Window,
+    ) -> Result<Page<Value>, ConnectorError> {
+        page_json(self.connector.contracts(ctx, window).await?)
+    }
+    async fn contract(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError> {
+        json_of(self.connector.contract(ctx, id).await?)
+    }
+    async fn warranties(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+        window: Window,
+    ) -> Result<Page<Value>, ConnectorError> {
+        page_json(self.connector.warranties(ctx, id, window).await?)
+    }
+    async fn instalments(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError> {
+        json_of(self.connector.scheduled_instalments(ctx, id).await?)
+    }
+    async fn payments(
+        &self,
+        ctx: &DataRequestContext,
+        id: &ResourceId,
+    ) -> Result<Value, ConnectorError> {
+        json_of(self.connector.payments(ctx, id).await?)
+    }
 }
 
 impl std::fmt::Debug for DataApis {
@@ -165,6 +432,8 @@ pub struct DataApisBuilder {
     accounts: Option<Arc<dyn AccountsConnector>>,
     customers: Option<Arc<dyn CustomersConnector>>,
     resources: Option<Arc<dyn ResourcesConnector>>,
+    cards: Option<Arc<dyn CreditCardsConnector>>,
+    credit: Vec<Arc<dyn CreditApi>>,
 }
 
 impl std::fmt::Debug for DataApisBuilder {
@@ -194,6 +463,8 @@ impl DataApis {
             accounts: None,
             customers: None,
             resources: None,
+            cards: None,
+            credit: Vec::new(),
         }
     }
 }
@@ -214,6 +485,32 @@ impl DataApisBuilder {
     /// Serves the resources API over `connector`.
     pub fn resources(mut self, connector: Arc<dyn ResourcesConnector>) -> Self {
         self.resources = Some(connector);
+        self
+    }
+
+    /// Serves the credit-card accounts API over `connector`.
+    pub fn credit_cards(mut self, connector: Arc<dyn CreditCardsConnector>) -> Self {
+        self.cards = Some(connector);
+        self
+    }
+
+    /// Serves the credit-operations API of product `P` (loans, financings,
+    /// invoice financings, unarranged overdraft) over `connector`.
+    pub fn credit_operations<P: CreditProduct>(
+        mut self,
+        connector: Arc<dyn CreditOperationsConnector<P>>,
+    ) -> Self {
+        let endpoints = match P::API {
+            "loans" => &endpoints::LOANS,
+            "financings" => &endpoints::FINANCINGS,
+            "invoice-financings" => &endpoints::INVOICE_FINANCINGS,
+            _ => &endpoints::UNARRANGED_ACCOUNTS_OVERDRAFT,
+        };
+        self.credit.retain(|c| c.api() != P::API);
+        self.credit.push(Arc::new(Credit::<P> {
+            connector,
+            endpoints,
+        }));
         self
     }
 
@@ -239,6 +536,8 @@ impl DataApisBuilder {
                 accounts: self.accounts,
                 customers: self.customers,
                 resources: self.resources,
+                cards: self.cards,
+                credit: self.credit,
             }),
         }
     }
@@ -295,21 +594,32 @@ fn invalid_period(detail: &'static str) -> ApiError {
 /// The `fromBookingDate`/`toBookingDate` window: both or neither (today),
 /// in order, within `back` days before and a year after today.
 fn booking_window(query: &Query, today: Date, back: i64) -> Result<(Date, Date), ApiError> {
+    date_window(query, ("fromBookingDate", "toBookingDate"), today, back)
+}
+
+/// A `from…`/`to…` date window: both or neither (today), in order, within
+/// `back` days before and a year after today.
+fn date_window(
+    query: &Query,
+    (from_name, to_name): (&'static str, &'static str),
+    today: Date,
+    back: i64,
+) -> Result<(Date, Date), ApiError> {
     let parse = |name: &'static str| -> Result<Option<Date>, ApiError> {
         query
             .get(name)
             .map(|v| Date::parse(v).map_err(|_| ApiError::invalid_parameter(name)))
             .transpose()
     };
-    let (from, to) = match (parse("fromBookingDate")?, parse("toBookingDate")?) {
+    let (from, to) = match (parse(from_name)?, parse(to_name)?) {
         (Some(from), Some(to)) => (from, to),
         (None, None) => (today, today),
-        (None, Some(_)) => return Err(ApiError::missing_parameter("fromBookingDate")),
-        (Some(_), None) => return Err(ApiError::missing_parameter("toBookingDate")),
+        (None, Some(_)) => return Err(ApiError::missing_parameter(from_name)),
+        (Some(_), None) => return Err(ApiError::missing_parameter(to_name)),
     };
     if from.days_until(to) < 0 {
         return Err(invalid_period(
-            "fromBookingDate não pode ser posterior a toBookingDate.",
+            "A data inicial não pode ser posterior à data final.",
         ));
     }
     if today.days_until(from) < -back || today.days_until(to) > TRANSACTIONS_WINDOW_DAYS {
@@ -337,12 +647,43 @@ fn account_type(query: &Query) -> Result<Option<AccountType>, ApiError> {
         .transpose()
 }
 
+/// Transactions lists: links without `last`, meta with only
+/// `requestDateTime` (`TransactionsLinks`, `MetaOnlyRequestDateTime`).
+fn transactions_shape(body: &mut Value) {
+    if let Some(links) = body.get_mut("links").and_then(Value::as_object_mut) {
+        links.remove("last");
+    }
+    if let Some(meta) = body.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.retain(|k, _| k == "requestDateTime");
+    }
+}
+
 /// What a route resolved to.
 enum Route {
     Resources,
     Accounts,
     Account(ResourceId, AccountPart),
     Customers(&'static Endpoint),
+    Cards,
+    Card(ResourceId, CardPart),
+    Contracts(String),
+    Contract(String, ResourceId, ContractPart),
+}
+
+enum CardPart {
+    Identification,
+    Limits,
+    Transactions,
+    TransactionsCurrent,
+    Bills,
+    BillTransactions(ResourceId),
+}
+
+enum ContractPart {
+    Identification,
+    Warranties,
+    Instalments,
+    Payments,
 }
 
 enum AccountPart {
@@ -369,6 +710,42 @@ fn route(rest: &str) -> Result<Route, ApiError> {
                 _ => return Err(ApiError::not_found()),
             };
             Ok(Route::Account(id, part))
+        }
+        ["open-banking", "credit-cards-accounts", "v2", "accounts"] => Ok(Route::Cards),
+        [
+            "open-banking",
+            "credit-cards-accounts",
+            "v2",
+            "accounts",
+            id,
+            tail @ ..,
+        ] => {
+            let id = ResourceId::new(*id)
+                .map_err(|_| ApiError::invalid_parameter("creditCardAccountId"))?;
+            let part = match tail {
+                [] => CardPart::Identification,
+                ["limits"] => CardPart::Limits,
+                ["transactions"] => CardPart::Transactions,
+                ["transactions-current"] => CardPart::TransactionsCurrent,
+                ["bills"] => CardPart::Bills,
+                ["bills", bill, "transactions"] => CardPart::BillTransactions(
+                    ResourceId::new(*bill).map_err(|_| ApiError::invalid_parameter("billId"))?,
+                ),
+                _ => return Err(ApiError::not_found()),
+            };
+            Ok(Route::Card(id, part))
+        }
+        ["open-banking", api, "v2", "contracts"] => Ok(Route::Contracts((*api).to_owned())),
+        ["open-banking", api, "v2", "contracts", id, tail @ ..] => {
+            let id = ResourceId::new(*id).map_err(|_| ApiError::invalid_parameter("contractId"))?;
+            let part = match tail {
+                [] => ContractPart::Identification,
+                ["warranties"] => ContractPart::Warranties,
+                ["scheduled-instalments"] => ContractPart::Instalments,
+                ["payments"] => ContractPart::Payments,
+                _ => return Err(ApiError::not_found()),
+            };
+            Ok(Route::Contract((*api).to_owned(), id, part))
         }
         ["open-banking", "customers", "v2", kind, what] => {
             let endpoint = match (*kind, *what) {
@@ -452,6 +829,12 @@ impl Inner {
             Route::Accounts => self.accounts(parts, access, &query).await,
             Route::Account(id, part) => self.account(parts, access, &query, &id, part).await,
             Route::Customers(endpoint) => self.customers(parts, access, &query, endpoint).await,
+            Route::Cards => self.cards(parts, access, &query).await,
+            Route::Card(id, part) => self.card(parts, access, &query, &id, part).await,
+            Route::Contracts(api) => self.contracts(parts, access, &query, &api).await,
+            Route::Contract(api, id, part) => {
+                self.contract(parts, access, &query, &api, &id, part).await
+            }
         }
     }
 
@@ -633,13 +1016,201 @@ impl Inner {
                             .await
                             .map_err(connector_error)?;
                         let mut body = self.paged(parts, &c, page, &request, now)?;
-                        // Transactions: links without `last`, meta with only
-                        // `requestDateTime` (TransactionsLinks, MetaOnlyRequestDateTime).
-                        if let Some(links) = body.get_mut("links").and_then(Value::as_object_mut) {
-                            links.remove("last");
-                        }
-                        if let Some(meta) = body.get_mut("meta").and_then(Value::as_object_mut) {
-                            meta.retain(|k, _| k == "requestDateTime");
+                        transactions_shape(&mut body);
+                        Ok(body)
+                    }
+                    .await;
+                    (c, outcome)
+                })
+                .await
+            }
+        }
+    }
+
+    async fn cards(&self, parts: &Parts, access: &VerifiedAccess, query: &Query) -> Outcome {
+        let connector = self.cards.clone().ok_or_else(ApiError::not_found)?;
+        let request = query.page(PagePolicy::DATA_API)?;
+        let now = self.chain.clock.now();
+        self.guarded(
+            access,
+            &endpoints::CARDS,
+            None,
+            query,
+            true,
+            |c| async move {
+                let outcome = async {
+                    let page = connector
+                        .accounts(&c.ctx, Window::of_page(&request))
+                        .await
+                        .map_err(connector_error)?;
+                    let mut page = page_json(page).map_err(connector_error)?;
+                    page.items.retain(|card| {
+                        card.get("creditCardAccountId")
+                            .and_then(Value::as_str)
+                            .is_some_and(|id| c.ctx.resources.iter().any(|r| r.as_str() == id))
+                    });
+                    self.paged(parts, &c, page, &request, now)
+                }
+                .await;
+                (c, outcome)
+            },
+        )
+        .await
+    }
+
+    async fn card(
+        &self,
+        parts: &Parts,
+        access: &VerifiedAccess,
+        query: &Query,
+        id: &ResourceId,
+        part: CardPart,
+    ) -> Outcome {
+        let connector = self.cards.clone().ok_or_else(ApiError::not_found)?;
+        let now = self.chain.clock.now();
+        let today = now.date_in_brasilia();
+        let transaction_type = query
+            .get("transactionType")
+            .map(|v| {
+                serde_json::from_value::<EnumCreditCardTransactionType>(Value::String(v.to_owned()))
+                    .map_err(|_| ApiError::invalid_parameter("transactionType"))
+            })
+            .transpose()?;
+        let payee_mcc = query
+            .get("payeeMCC")
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::invalid_parameter("payeeMCC"))
+            })
+            .transpose()?;
+        match part {
+            CardPart::Identification => {
+                self.guarded(
+                    access,
+                    &endpoints::CARD,
+                    Some(id),
+                    query,
+                    false,
+                    |c| async move {
+                        let outcome = match connector.account(&c.ctx, id).await {
+                            Ok(data) => self.single(parts, data, now),
+                            Err(e) => Err(connector_error(e)),
+                        };
+                        (c, outcome)
+                    },
+                )
+                .await
+            }
+            CardPart::Limits => {
+                self.guarded(
+                    access,
+                    &endpoints::CARD_LIMITS,
+                    Some(id),
+                    query,
+                    false,
+                    |c| async move {
+                        let outcome = match connector.limits(&c.ctx, id).await {
+                            // A list served whole: its totals, one page.
+                            Ok(data) => {
+                                let size = u32::try_from(data.len()).unwrap_or(u32::MAX).max(1);
+                                let page = Page {
+                                    total_records: data.len() as u64,
+                                    items: data,
+                                };
+                                let request = PageRequest {
+                                    page: 1,
+                                    page_size: size,
+                                };
+                                self.self_link(parts, None).and_then(|link| {
+                                    to_value(&Envelope::page(page, &request, &link, now))
+                                })
+                            }
+                            Err(e) => Err(connector_error(e)),
+                        };
+                        (c, outcome)
+                    },
+                )
+                .await
+            }
+            CardPart::Bills => {
+                let request = query.page(PagePolicy::DATA_API)?;
+                let due = match (query.get("fromDueDate"), query.get("toDueDate")) {
+                    (None, None) => None,
+                    _ => Some(date_window(
+                        query,
+                        ("fromDueDate", "toDueDate"),
+                        today,
+                        TRANSACTIONS_WINDOW_DAYS,
+                    )?),
+                };
+                self.guarded(
+                    access,
+                    &endpoints::CARD_BILLS,
+                    Some(id),
+                    query,
+                    true,
+                    |c| async move {
+                        let outcome = match connector
+                            .bills(&c.ctx, id, due, Window::of_page(&request))
+                            .await
+                        {
+                            Ok(page) => self.paged(parts, &c, page, &request, now),
+                            Err(e) => Err(connector_error(e)),
+                        };
+                        (c, outcome)
+                    },
+                )
+                .await
+            }
+            CardPart::Transactions
+            | CardPart::TransactionsCurrent
+            | CardPart::BillTransactions(_) => {
+                let request = query.page(PagePolicy::DATA_API)?;
+                let (endpoint, back) = match &part {
+                    CardPart::Transactions => {
+                        (&endpoints::CARD_TRANSACTIONS, TRANSACTIONS_WINDOW_DAYS)
+                    }
+                    CardPart::TransactionsCurrent => {
+                        (&endpoints::CARD_TRANSACTIONS_CURRENT, CURRENT_WINDOW_DAYS)
+                    }
+                    _ => (&endpoints::CARD_BILL_TRANSACTIONS, TRANSACTIONS_WINDOW_DAYS),
+                };
+                let names = ("fromTransactionDate", "toTransactionDate");
+                let (from, to) = match (&part, query.get(names.0), query.get(names.1)) {
+                    // A bill's transactions default to the whole bill.
+                    (CardPart::BillTransactions(_), None, None) => (
+                        today.add_days(-TRANSACTIONS_WINDOW_DAYS).unwrap_or(today),
+                        today.add_days(TRANSACTIONS_WINDOW_DAYS).unwrap_or(today),
+                    ),
+                    _ => date_window(query, names, today, back)?,
+                };
+                let card_query = CardTransactionQuery {
+                    from,
+                    to,
+                    transaction_type,
+                    payee_mcc,
+                };
+                self.guarded(access, endpoint, Some(id), query, true, |c| async move {
+                    let outcome = async {
+                        let window = Window::of_page(&request);
+                        let mut body = match &part {
+                            CardPart::BillTransactions(bill) => {
+                                let page = connector
+                                    .bill_transactions(&c.ctx, id, bill, &card_query, window)
+                                    .await
+                                    .map_err(connector_error)?;
+                                self.paged(parts, &c, page, &request, now)?
+                            }
+                            _ => {
+                                let page = connector
+                                    .transactions(&c.ctx, id, &card_query, window)
+                                    .await
+                                    .map_err(connector_error)?;
+                                self.paged(parts, &c, page, &request, now)?
+                            }
+                        };
+                        if !matches!(part, CardPart::BillTransactions(_)) {
+                            transactions_shape(&mut body);
                         }
                         Ok(body)
                     }
@@ -649,6 +1220,97 @@ impl Inner {
                 .await
             }
         }
+    }
+
+    fn credit_api(&self, api: &str) -> Result<Arc<dyn CreditApi>, ApiError> {
+        self.credit
+            .iter()
+            .find(|c| c.api() == api)
+            .cloned()
+            .ok_or_else(ApiError::not_found)
+    }
+
+    async fn contracts(
+        &self,
+        parts: &Parts,
+        access: &VerifiedAccess,
+        query: &Query,
+        api: &str,
+    ) -> Outcome {
+        let credit = self.credit_api(api)?;
+        let request = query.page(PagePolicy::DATA_API)?;
+        let now = self.chain.clock.now();
+        let endpoint = &credit.endpoints().contracts;
+        self.guarded(access, endpoint, None, query, true, |c| async move {
+            let outcome = async {
+                let mut page = credit
+                    .contracts(&c.ctx, Window::of_page(&request))
+                    .await
+                    .map_err(connector_error)?;
+                page.items.retain(|contract| {
+                    contract
+                        .get("contractId")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| c.ctx.resources.iter().any(|r| r.as_str() == id))
+                });
+                self.paged(parts, &c, page, &request, now)
+            }
+            .await;
+            (c, outcome)
+        })
+        .await
+    }
+
+    async fn contract(
+        &self,
+        parts: &Parts,
+        access: &VerifiedAccess,
+        query: &Query,
+        api: &str,
+        id: &ResourceId,
+        part: ContractPart,
+    ) -> Outcome {
+        let credit = self.credit_api(api)?;
+        let now = self.chain.clock.now();
+        let endpoints = credit.endpoints();
+        let (endpoint, paged) = match part {
+            ContractPart::Identification => (&endpoints.contract, false),
+            ContractPart::Warranties => (&endpoints.warranties, true),
+            ContractPart::Instalments => (&endpoints.instalments, false),
+            ContractPart::Payments => (&endpoints.payments, false),
+        };
+        let request = query.page(PagePolicy::DATA_API)?;
+        self.guarded(access, endpoint, Some(id), query, paged, |c| async move {
+            let outcome = async {
+                match part {
+                    ContractPart::Identification => {
+                        let data = credit.contract(&c.ctx, id).await.map_err(connector_error)?;
+                        self.single(parts, data, now)
+                    }
+                    ContractPart::Warranties => {
+                        let page = credit
+                            .warranties(&c.ctx, id, Window::of_page(&request))
+                            .await
+                            .map_err(connector_error)?;
+                        self.paged(parts, &c, page, &request, now)
+                    }
+                    ContractPart::Instalments => {
+                        let data = credit
+                            .instalments(&c.ctx, id)
+                            .await
+                            .map_err(connector_error)?;
+                        self.single(parts, data, now)
+                    }
+                    ContractPart::Payments => {
+                        let data = credit.payments(&c.ctx, id).await.map_err(connector_error)?;
+                        self.single(parts, data, now)
+                    }
+                }
+            }
+            .await;
+            (c, outcome)
+        })
+        .await
     }
 
     async fn customers(
@@ -721,7 +1383,16 @@ fn json(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 /// bodies carry `1` and `1`. Lists keep their real totals; transactions keep
 /// only `requestDateTime` (`MetaOnlyRequestDateTime`).
 fn totals_everywhere(path: &str) -> bool {
-    path.contains("/open-banking/accounts/")
+    [
+        "/open-banking/accounts/",
+        "/open-banking/credit-cards-accounts/",
+        "/open-banking/loans/",
+        "/open-banking/financings/",
+        "/open-banking/invoice-financings/",
+        "/open-banking/unarranged-accounts-overdraft/",
+    ]
+    .iter()
+    .any(|api| path.contains(api))
 }
 
 fn with_single_totals(body: &mut Value) {

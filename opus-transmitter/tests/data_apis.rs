@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use opus_consent::{DataConsentPolicy, DataConsents};
+use opus_core::connector::Loans;
 use opus_core::consent::{ConsentStatus, DataConsent, Permission};
 use opus_core::seal::Sealer;
 use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
@@ -44,9 +45,13 @@ fn spec(api: &str, version: &str) -> &'static OpenApi {
     static ACCOUNTS: OnceLock<OpenApi> = OnceLock::new();
     static CUSTOMERS: OnceLock<OpenApi> = OnceLock::new();
     static RESOURCES: OnceLock<OpenApi> = OnceLock::new();
+    static CARDS: OnceLock<OpenApi> = OnceLock::new();
+    static LOANS: OnceLock<OpenApi> = OnceLock::new();
     let cell = match api {
         "accounts" => &ACCOUNTS,
         "customers" => &CUSTOMERS,
+        "credit-cards" => &CARDS,
+        "loans" => &LOANS,
         _ => &RESOURCES,
     };
     cell.get_or_init(|| OpenApi::load(api, version).unwrap())
@@ -58,6 +63,8 @@ fn conforms(api: &str, template: &str, status: StatusCode, body: &Value) {
     let version = match api {
         "accounts" => "2.4.2",
         "customers" => "2.2.1",
+        "credit-cards" => "2.3.1",
+        "loans" => "2.5.0",
         _ => "3.1.0",
     };
     let problems = spec(api, version)
@@ -103,7 +110,8 @@ impl Fixture {
             .organisation_id(OrganisationId::random())
             .authorisation_server_id(AuthorisationServerId::random())
             .issuer(Url::parse("https://127.0.0.1/banco-azul").unwrap())
-            .api_base_url(Url::parse("https://127.0.0.1/banco-azul/api").unwrap())
+            // Links carry this host; the cards and loans specs want a DNS name there.
+            .api_base_url(Url::parse("https://api.banco-azul.test/banco-azul/api").unwrap())
             .build()
             .unwrap();
         let pki = TestPki::generate("Directory").unwrap();
@@ -148,6 +156,8 @@ impl Fixture {
         .accounts(spy.clone())
         .customers(spy.clone())
         .resources(spy.clone())
+        .credit_cards(spy.clone())
+        .credit_operations::<Loans>(spy.clone())
         .build();
         Self {
             storage,
@@ -194,7 +204,7 @@ impl Fixture {
         let token = self
             .token(
                 &consent_id,
-                "openid accounts customers resources credit-cards-accounts",
+                "openid accounts customers resources credit-cards-accounts loans",
             )
             .await;
         (consent_id, token)
@@ -847,4 +857,159 @@ async fn an_ended_consent_or_another_clients_consent_is_refused() {
     let (status, body) = f.get("accounts/v2/accounts", &token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(f.spy.calls().is_empty());
+}
+
+const CARD: &str = "card-maria-visa";
+const LOAN: &str = "loan-maria-pessoal";
+
+#[tokio::test]
+async fn credit_card_endpoints_answer_as_the_spec_says() {
+    let f = Fixture::new().await;
+    let (_, token) = f
+        .consent(
+            MARIA_CPF,
+            None,
+            &[
+                Permission::CreditCardsAccountsRead,
+                Permission::CreditCardsAccountsLimitsRead,
+                Permission::CreditCardsAccountsTransactionsRead,
+                Permission::CreditCardsAccountsBillsRead,
+                Permission::CreditCardsAccountsBillsTransactionsRead,
+                Permission::ResourcesRead,
+            ],
+            &[CARD],
+        )
+        .await;
+    let base = "credit-cards-accounts/v2/accounts";
+    let (status, bills) = f.get(&format!("{base}/{CARD}/bills"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{bills}");
+    conforms(
+        "credit-cards",
+        "/accounts/{creditCardAccountId}/bills",
+        status,
+        &bills,
+    );
+    assert_eq!(bills["meta"]["totalRecords"], 12);
+    let bill = bills["data"][1]["billId"].as_str().unwrap().to_owned();
+    let today = f.clock.now().date_in_brasilia();
+    let from = today.add_days(-90).unwrap();
+    for (template, path) in [
+        ("/accounts", base.to_owned()),
+        ("/accounts/{creditCardAccountId}", format!("{base}/{CARD}")),
+        (
+            "/accounts/{creditCardAccountId}/limits",
+            format!("{base}/{CARD}/limits"),
+        ),
+        (
+            "/accounts/{creditCardAccountId}/transactions",
+            format!(
+                "{base}/{CARD}/transactions?fromTransactionDate={from}&toTransactionDate={today}"
+            ),
+        ),
+        (
+            "/accounts/{creditCardAccountId}/transactions-current",
+            format!("{base}/{CARD}/transactions-current"),
+        ),
+        (
+            "/accounts/{creditCardAccountId}/bills/{billId}/transactions",
+            format!("{base}/{CARD}/bills/{bill}/transactions"),
+        ),
+    ] {
+        let (status, body) = f.get(&path, &token).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        conforms("credit-cards", template, status, &body);
+        if !template.ends_with("/limits") {
+            assert!(
+                !body["data"].as_array().is_some_and(Vec::is_empty)
+                    || template.ends_with("current"),
+                "{path}: {body}"
+            );
+        }
+    }
+    // Bills filtered by due date; a window without its start is refused.
+    let (_, recent) = f
+        .get(
+            &format!("{base}/{CARD}/bills?fromDueDate={from}&toDueDate={today}"),
+            &token,
+        )
+        .await;
+    assert_eq!(recent["data"].as_array().unwrap().len(), 3, "{recent}");
+    let (status, body) = f
+        .get(&format!("{base}/{CARD}/bills?toDueDate={today}"), &token)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    conforms(
+        "credit-cards",
+        "/accounts/{creditCardAccountId}/bills",
+        status,
+        &body,
+    );
+    // Without the bills permission.
+    let (_, limited) = f
+        .consent(
+            MARIA_CPF,
+            None,
+            &[
+                Permission::CreditCardsAccountsRead,
+                Permission::CreditCardsAccountsLimitsRead,
+                Permission::ResourcesRead,
+            ],
+            &[CARD],
+        )
+        .await;
+    f.spy.clear();
+    let (status, body) = f.get(&format!("{base}/{CARD}/bills"), &limited).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    conforms(
+        "credit-cards",
+        "/accounts/{creditCardAccountId}/bills",
+        status,
+        &body,
+    );
+    assert!(f.spy.calls().is_empty());
+}
+
+#[tokio::test]
+async fn loan_endpoints_answer_as_the_spec_says() {
+    let f = Fixture::new().await;
+    let (_, token) = f
+        .consent(
+            MARIA_CPF,
+            None,
+            &[
+                Permission::LoansRead,
+                Permission::LoansWarrantiesRead,
+                Permission::LoansScheduledInstalmentsRead,
+                Permission::LoansPaymentsRead,
+                Permission::ResourcesRead,
+            ],
+            &[LOAN],
+        )
+        .await;
+    let base = "loans/v2/contracts";
+    for (template, path) in [
+        ("/contracts", base.to_owned()),
+        ("/contracts/{contractId}", format!("{base}/{LOAN}")),
+        (
+            "/contracts/{contractId}/warranties",
+            format!("{base}/{LOAN}/warranties"),
+        ),
+        (
+            "/contracts/{contractId}/scheduled-instalments",
+            format!("{base}/{LOAN}/scheduled-instalments"),
+        ),
+        (
+            "/contracts/{contractId}/payments",
+            format!("{base}/{LOAN}/payments"),
+        ),
+    ] {
+        let (status, body) = f.get(&path, &token).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        conforms("loans", template, status, &body);
+    }
+    let (_, list) = f.get(base, &token).await;
+    assert_eq!(list["data"][0]["contractId"], LOAN);
+    // An API the bank does not offer is not found.
+    let (status, _) = f.get("financings/v2/contracts", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
