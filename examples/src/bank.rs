@@ -1,9 +1,11 @@
 //! A bank on loopback, for the sandbox and for interoperability runs: the
-//! FAPI-BR authorization server of a brand, its Consents API behind the
-//! resource guard, a test-mode login front that approves as the consent's
-//! `loggedUser`, and a mock directory offering the interop kit's
-//! test-registration contract — all on one HTTPS listener at 127.0.0.1 that
-//! asks for (and verifies, but does not require) client certificates.
+//! FAPI-BR authorization server of a brand, its Consents API and data APIs
+//! (resources, accounts, customers, credit cards, loans over the synthetic
+//! bank) behind the resource guard, the management API for its channels, a
+//! test-mode login front that approves as the consent's `loggedUser`, and a
+//! mock directory offering the interop kit's test-registration contract —
+//! all on one HTTPS listener at 127.0.0.1 that asks for (and verifies, but
+//! does not require) client certificates.
 //!
 //! Test mode only: the login front approves every interaction.
 
@@ -14,14 +16,17 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use opus_consent::{ConsentsApi, DataConsentPolicy, DataConsents};
-use opus_core::connector::ResourceType;
-use opus_core::interaction::{AuthenticationEvidence, SelectableResource};
+use opus_consent::{
+    ChannelAuthenticator, ChannelPrincipal, ConsentsApi, DataConsentPolicy, DataConsents,
+    ManagementApi,
+};
+use opus_core::connector::Loans;
+use opus_core::interaction::AuthenticationEvidence;
 use opus_core::keys::JwkSet;
 use opus_core::seal::Sealer;
 use opus_core::{
     AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, InteractionSessionId, OrganisationId,
-    ResourceId, SoftwareStatementId, Storage, SystemClock,
+    SoftwareStatementId, Storage, SystemClock,
 };
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
@@ -32,8 +37,9 @@ use opus_fapi::server::{
 };
 use opus_store::MemoryStore;
 use opus_testkit::{
-    MockDirectory, OfbSubject, RecordingAuthenticator, StaticResources, TestKeyCustody, TestPki,
+    MockDirectory, OfbSubject, RecordingAuthenticator, SyntheticBank, TestKeyCustody, TestPki,
 };
+use opus_transmitter::DataApis;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -54,6 +60,9 @@ struct Shared {
     server: AuthorizationServer,
     consents_api: ConsentsApi,
     guard: ResourceGuardLayer,
+    data_guard: ResourceGuardLayer,
+    data_apis: DataApis,
+    management: ManagementApi,
     directory: Arc<MockDirectory>,
     pki: TestPki,
     clock: Arc<dyn Clock>,
@@ -129,29 +138,7 @@ impl LoopbackBank {
             Some(base.join("login")?),
             clock.clone(),
         ));
-        let resources = Arc::new(StaticResources::new());
-        let customer = sandbox_customer()?;
-        for (id, resource_type, label) in [
-            (
-                "291e5a29-49ed-401f-a583-193caa7aceee",
-                ResourceType::Account,
-                "Conta corrente ••0001",
-            ),
-            (
-                "3a8c1d7e-0f6b-4b57-9d2e-5f3c0a1b2c3d",
-                ResourceType::CreditCardAccount,
-                "Cartão ••9999",
-            ),
-        ] {
-            resources.add(
-                &customer,
-                SelectableResource {
-                    resource_id: ResourceId::new(id)?,
-                    resource_type,
-                    label: label.to_owned(),
-                },
-            );
-        }
+        let synthetic = SyntheticBank::new(clock.now().date_in_brasilia());
         let keys = SoftwareKeyCustody::builder()
             .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
             .build()?;
@@ -165,18 +152,42 @@ impl LoopbackBank {
             .clock(clock.clone())
             .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
             .authenticator(authenticator)
-            .customer_resources(resources)
+            .customer_resources(Arc::new(synthetic.clone()))
             .registration(Registration::new(directory.clone(), SSA_ISSUER))
             .build()?;
         let consents = DataConsents::new(
             storage.clone(),
-            sealer,
+            sealer.clone(),
             clock.clone(),
             DataConsentPolicy::default(),
         );
-        let consents_api = ConsentsApi::new(brand.clone(), consents, clock.clone());
-        let guard = ResourceGuardLayer::new(brand.id().clone(), storage, clock.clone())
+        let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
+        let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
             .require_scope("consents");
+        let data_guard =
+            ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
+                .require_authorised_consent();
+        let bank = Arc::new(synthetic);
+        let data_apis = DataApis::builder(
+            brand.clone(),
+            consents.clone(),
+            storage,
+            sealer,
+            clock.clone(),
+        )
+        .resources(bank.clone())
+        .accounts(bank.clone())
+        .customers(bank.clone())
+        .credit_cards(bank.clone())
+        .credit_operations::<Loans>(bank)
+        .build();
+        let management = ManagementApi::new(
+            brand.clone(),
+            consents,
+            clock.clone(),
+            Arc::new(TestChannel),
+            base.join(CHANNELS_PATH)?,
+        );
 
         let tls_leaf = pki.server_certificate(&["127.0.0.1", "localhost"])?;
         let chain: Vec<CertificateDer<'static>> = tls_leaf
@@ -199,6 +210,9 @@ impl LoopbackBank {
 
             consents_api,
             guard,
+            data_guard,
+            data_apis,
+            management,
             directory,
             pki,
             clock,
@@ -231,6 +245,29 @@ impl LoopbackBank {
     /// Never in practice (the base URL is valid).
     pub fn consents_url(&self) -> Result<Url, url::ParseError> {
         self.brand.api_url(opus_consent::api::BASE_PATH)
+    }
+
+    /// A data API URL below the brand's API base, e.g.
+    /// `open-banking/accounts/v2/accounts`.
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn api_url(&self, path: &str) -> Result<Url, url::ParseError> {
+        self.brand.api_url(path)
+    }
+
+    /// The management API for the bank's channels (test mode: the customer
+    /// is named by the [`TEST_CHANNEL_HEADER`] header).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn channels_url(&self) -> Result<Url, url::ParseError> {
+        self.base.join(CHANNELS_PATH)
+    }
+
+    /// The listener's base URL (`https://127.0.0.1:<port>/`).
+    pub fn base_url(&self) -> &Url {
+        &self.base
     }
 
     /// The mock directory's test-registration URL.
@@ -277,6 +314,10 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
         shared.brand.api_base_url().path().trim_end_matches('/'),
         opus_consent::api::BASE_PATH
     );
+    let data_prefix = format!(
+        "{}/open-banking/",
+        shared.brand.api_base_url().path().trim_end_matches('/')
+    );
     if path.starts_with("/directory/") {
         directory(shared, request).await
     } else if path == "/login" {
@@ -288,12 +329,45 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
             Ok(response) => collect(response).await,
             Err(never) => match never {},
         }
+    } else if path.starts_with(&data_prefix) {
+        let stack = ClientCertificateLayer::tls_only()
+            .layer(shared.data_guard.layer(shared.data_apis.clone()));
+        match stack.oneshot(request).await {
+            Ok(response) => collect(response).await,
+            Err(never) => match never {},
+        }
+    } else if path.starts_with(&format!("/{CHANNELS_PATH}")) {
+        match shared.management.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     } else {
         let stack = ClientCertificateLayer::tls_only().layer(shared.server.clone());
         match stack.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
+    }
+}
+
+/// Where the management API for the bank's channels lives.
+pub const CHANNELS_PATH: &str = "channels/consents";
+/// The header the test-mode channel reads the customer from.
+pub const TEST_CHANNEL_HEADER: &str = "x-test-channel-cpf";
+
+/// Test-mode channel authentication: the customer named by the
+/// `x-test-channel-cpf` header. A real bank authenticates its own channel
+/// session here.
+struct TestChannel;
+
+#[async_trait::async_trait]
+impl ChannelAuthenticator for TestChannel {
+    async fn authenticate(&self, request: &http::request::Parts) -> Option<ChannelPrincipal> {
+        let cpf = request.headers.get(TEST_CHANNEL_HEADER)?.to_str().ok()?;
+        Some(ChannelPrincipal::Customer {
+            cpf: Cpf::parse(cpf).ok()?,
+            companies: Vec::new(),
+        })
     }
 }
 

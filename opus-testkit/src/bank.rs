@@ -39,6 +39,9 @@ use opus_core::connector::{
     Resource, ResourceStatus, ResourceType, ResourcesConnector, TransactionQuery, TransactionType,
 };
 use opus_core::envelope::Page;
+use opus_core::interaction::{
+    CustomerResources, InteractionError, ResourceQuery, SelectableResource,
+};
 use opus_core::money::Currency;
 use opus_core::store::Window;
 use opus_core::{Cnpj, Cpf, Date, ResourceId, Timestamp};
@@ -872,6 +875,48 @@ impl CreditOperationsConnector<Loans> for SyntheticBank {
     ) -> Result<LoansPayments, ConnectorError> {
         self.shared(ctx, contract_id, ResourceType::Loan)?;
         fixture(LOAN_PAYMENTS, json!({}))
+    }
+}
+
+#[async_trait]
+impl CustomerResources for SyntheticBank {
+    async fn selectable(
+        &self,
+        query: &ResourceQuery,
+    ) -> Result<Vec<SelectableResource>, InteractionError> {
+        let customer = &query.customer;
+        let Some(found) = self.customer(&customer.subject, customer.business_entity.as_ref())
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(found
+            .resources
+            .iter()
+            .filter(|r| query.resource_types.contains(&r.kind))
+            .map(|r| SelectableResource {
+                resource_id: r.id.clone(),
+                resource_type: r.kind,
+                label: match &r.account {
+                    Some(a) => format!(
+                        "{} ••{}",
+                        if a.kind == AccountType::ContaPoupanca {
+                            "Poupança"
+                        } else {
+                            "Conta corrente"
+                        },
+                        a.number
+                            .chars()
+                            .rev()
+                            .take(4)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect::<String>()
+                    ),
+                    None => r.id.to_string(),
+                },
+            })
+            .collect())
     }
 }
 

@@ -1,0 +1,565 @@
+//! Data sharing end to end over loopback mTLS against the loopback bank: a
+//! receiver registers with the mock directory, registers with the bank by
+//! DCR with its software statement, creates a consent, pushes a signed
+//! request (PAR), the customer approves (test-mode login), the code becomes
+//! certificate-bound tokens, and the data APIs answer — accounts, balances,
+//! transactions, credit-card bills, loans. Then the customer revokes the
+//! consent in a bank channel (the management API) and the next data call and
+//! the refresh are refused as the spec says.
+
+// Test helpers outside #[test] functions: a failed expectation must panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use opus_core::keys::{KeyCustody, KeyPurpose};
+use opus_core::{ClientId, Clock, SystemClock};
+use opus_examples::bank::{LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
+use opus_fapi::client::{client_assertion, pkce_pair};
+use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
+use opus_fapi::jose::jws;
+use opus_fapi::mtls;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use url::Url;
+
+const REDIRECT: &str = "https://receiver.test/callback";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const INTERACTION: &str = "0d3c6a86-4a8e-4b0b-9d57-3b6f4f3b2c10";
+
+fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
+    let mut out = Vec::new();
+    let mut rest = pem.as_bytes();
+    while let Ok((remaining, block)) = x509_parser::pem::parse_x509_pem(rest) {
+        out.push(CertificateDer::from(block.contents));
+        rest = remaining;
+        if rest.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+    }
+    out
+}
+
+/// An HTTPS client for one receiver: the bank's trust anchor, and its
+/// transport certificate once it has one.
+struct Https {
+    anchors: Vec<CertificateDer<'static>>,
+    identity: Option<(Vec<CertificateDer<'static>>, Vec<u8>)>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Https {
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<(&str, String)>,
+    ) -> Answer {
+        let config = match &self.identity {
+            Some((chain, key)) => mtls::client_config(
+                &self.anchors,
+                chain.clone(),
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.clone())),
+            )
+            .unwrap(),
+            None => {
+                let mut roots = rustls::RootCertStore::empty();
+                for a in &self.anchors {
+                    roots.add(a.clone()).unwrap();
+                }
+                let mut config = rustls::ClientConfig::builder_with_provider(mtls::provider())
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Arc::new(config)
+            }
+        };
+        let mut config = (*config).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, url.port().unwrap()))
+            .await
+            .unwrap();
+        let tls = TlsConnector::from(Arc::new(config))
+            .connect(ServerName::IpAddress(Ipv4Addr::LOCALHOST.into()), stream)
+            .await
+            .unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, format!("127.0.0.1:{}", url.port().unwrap()));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let body = match body {
+            Some((content_type, text)) => {
+                request = request.header(header::CONTENT_TYPE, content_type);
+                Full::new(Bytes::from(text))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let response = sender
+            .send_request(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
+    Some((
+        "application/x-www-form-urlencoded",
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
+    let bank = LoopbackBank::start().await.unwrap();
+    let clock = SystemClock;
+    let mut https = Https {
+        anchors: pem_certs(bank.ca_pem()),
+        identity: None,
+    };
+
+    // 1. The receiver's keys, and its registration with the directory.
+    let keys = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::generate_rsa("receiver-sig").unwrap())
+        .encryption_key(SoftwareKey::generate_rsa("receiver-enc").unwrap())
+        .build()
+        .unwrap();
+    let signer = keys.signer(KeyPurpose::MessageSigning).await.unwrap();
+    let transport_key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .serialize_request(&transport_key)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let registration = https
+        .send(
+            Method::POST,
+            &bank.test_registration_url().unwrap(),
+            &[],
+            Some((
+                "application/json",
+                json!({
+                    "client_name": "Receptora de Teste",
+                    "roles": ["DADOS"],
+                    "redirect_uris": [REDIRECT],
+                    "jwks": keys.public_jwks().await.unwrap(),
+                    "transport_csr_pem": csr,
+                })
+                .to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(
+        registration.status,
+        StatusCode::CREATED,
+        "{}",
+        registration.body
+    );
+    let directory = registration.body;
+    let mut chain = pem_certs(directory["transport_certificate_pem"].as_str().unwrap());
+    chain.extend(pem_certs(directory["ca_pem"].as_str().unwrap()));
+    https.identity = Some((chain, transport_key.serialize_der()));
+
+    // 2. Discovery and DCR with the software statement.
+    let discovery = https
+        .send(
+            Method::GET,
+            &Url::parse(&format!(
+                "{}/.well-known/openid-configuration",
+                bank.issuer().as_str().trim_end_matches('/')
+            ))
+            .unwrap(),
+            &[],
+            None,
+        )
+        .await
+        .body;
+    let endpoint = |name: &str| {
+        Url::parse(
+            discovery["mtls_endpoint_aliases"][name]
+                .as_str()
+                .or_else(|| discovery[name].as_str())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let dcr = https
+        .send(
+            Method::POST,
+            &endpoint("registration_endpoint"),
+            &[],
+            Some((
+                "application/json",
+                json!({
+                    "software_statement": directory["software_statement"],
+                    "redirect_uris": [REDIRECT],
+                    "token_endpoint_auth_method": "private_key_jwt",
+                    "token_endpoint_auth_signing_alg": "PS256",
+                    "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+                    "response_types": ["code id_token"],
+                    "id_token_signed_response_alg": "PS256",
+                    "id_token_encrypted_response_alg": "RSA-OAEP",
+                    "id_token_encrypted_response_enc": "A256GCM",
+                    "request_object_signing_alg": "PS256",
+                    "jwks_uri": directory["software_jwks_uri"],
+                })
+                .to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(dcr.status, StatusCode::CREATED, "{}", dcr.body);
+    let client_id = ClientId::new(dcr.body["client_id"].as_str().unwrap()).unwrap();
+    let token_endpoint = endpoint("token_endpoint");
+    let assertion = |audience: Url| {
+        let signer = signer.clone();
+        let client_id = client_id.clone();
+        async move {
+            client_assertion(
+                signer.as_ref(),
+                &client_id,
+                audience.as_str(),
+                clock.now(),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap()
+        }
+    };
+
+    // 3. A consent through the Consents API with a client-credentials token.
+    let token = https
+        .send(
+            Method::POST,
+            &token_endpoint,
+            &[],
+            form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "consents"),
+                ("client_id", client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion(token_endpoint.clone()).await),
+            ]),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+    let cc = token.body["access_token"].as_str().unwrap().to_owned();
+    let customer = sandbox_customer().unwrap();
+    let api_headers = |token: &str| {
+        vec![
+            ("authorization", format!("Bearer {token}")),
+            ("x-fapi-interaction-id", INTERACTION.to_owned()),
+            (
+                "x-fapi-auth-date",
+                "Sun, 29 Nov 2026 10:00:00 GMT".to_owned(),
+            ),
+            ("x-fapi-customer-ip-address", "127.0.0.1".to_owned()),
+        ]
+    };
+    let expiration = clock
+        .now()
+        .saturating_add(Duration::from_secs(90 * 86_400))
+        .truncated_to_seconds();
+    let created = https
+        .send(
+            Method::POST,
+            &bank.consents_url().unwrap(),
+            &api_headers(&cc),
+            Some((
+                "application/json",
+                json!({"data": {
+                    "loggedUser": {"document": {"identification": customer.as_str(), "rel": "CPF"}},
+                    "permissions": [
+                        "ACCOUNTS_READ", "ACCOUNTS_BALANCES_READ", "ACCOUNTS_TRANSACTIONS_READ",
+                        "CREDIT_CARDS_ACCOUNTS_READ", "CREDIT_CARDS_ACCOUNTS_BILLS_READ",
+                        "CREDIT_CARDS_ACCOUNTS_BILLS_TRANSACTIONS_READ",
+                        "LOANS_READ", "LOANS_WARRANTIES_READ", "LOANS_SCHEDULED_INSTALMENTS_READ",
+                        "LOANS_PAYMENTS_READ", "FINANCINGS_READ", "FINANCINGS_WARRANTIES_READ",
+                        "FINANCINGS_SCHEDULED_INSTALMENTS_READ", "FINANCINGS_PAYMENTS_READ",
+                        "INVOICE_FINANCINGS_READ", "INVOICE_FINANCINGS_WARRANTIES_READ",
+                        "INVOICE_FINANCINGS_SCHEDULED_INSTALMENTS_READ", "INVOICE_FINANCINGS_PAYMENTS_READ",
+                        "UNARRANGED_ACCOUNTS_OVERDRAFT_READ", "UNARRANGED_ACCOUNTS_OVERDRAFT_WARRANTIES_READ",
+                        "UNARRANGED_ACCOUNTS_OVERDRAFT_SCHEDULED_INSTALMENTS_READ",
+                        "UNARRANGED_ACCOUNTS_OVERDRAFT_PAYMENTS_READ", "RESOURCES_READ"
+                    ],
+                    "expirationDateTime": expiration,
+                }})
+                .to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.headers["x-fapi-interaction-id"], INTERACTION);
+    let consent_id = created.body["data"]["consentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // 4. PAR with a signed request object, then the front channel.
+    let (verifier, challenge) = pkce_pair().unwrap();
+    let now = clock.now().unix_seconds();
+    let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
+    let request_object = jws::sign_claims(
+        signer.as_ref(),
+        Some("oauth-authz-req+jwt"),
+        &json!({
+            "iss": client_id.as_str(),
+            "aud": issuer,
+            "client_id": client_id.as_str(),
+            "response_type": "code id_token",
+            "redirect_uri": REDIRECT,
+            "scope": format!("openid accounts credit-cards-accounts loans resources consent:{consent_id}"),
+            "state": "e2e-state",
+            "nonce": "e2e-nonce",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "acr_values": "urn:brasil:openbanking:loa2",
+        }),
+    )
+    .await
+    .unwrap();
+    let par_endpoint = endpoint("pushed_authorization_request_endpoint");
+    let par = https
+        .send(
+            Method::POST,
+            &par_endpoint,
+            &[],
+            form(&[
+                ("client_id", client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion(par_endpoint.clone()).await),
+                ("request", &request_object),
+            ]),
+        )
+        .await;
+    assert_eq!(par.status, StatusCode::CREATED, "{}", par.body);
+    let mut authorize = Url::parse(discovery["authorization_endpoint"].as_str().unwrap()).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", client_id.as_str())
+        .append_pair("request_uri", par.body["request_uri"].as_str().unwrap());
+    // Follow the redirects as a browser would, up to the receiver's callback.
+    let mut at = authorize;
+    let callback = loop {
+        let answer = https.send(Method::GET, &at, &[], None).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{at}: {}",
+            answer.body
+        );
+        let next = answer.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if next.starts_with(REDIRECT) {
+            break Url::parse(&next).unwrap();
+        }
+        at = Url::parse(&next).unwrap();
+    };
+    let fragment: BTreeMap<String, String> =
+        url::form_urlencoded::parse(callback.fragment().unwrap().as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(fragment["state"], "e2e-state");
+    assert!(fragment.contains_key("id_token"));
+    let exchanged = https
+        .send(
+            Method::POST,
+            &token_endpoint,
+            &[],
+            form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &fragment["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("client_id", client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion(token_endpoint.clone()).await),
+            ]),
+        )
+        .await;
+    assert_eq!(exchanged.status, StatusCode::OK, "{}", exchanged.body);
+    let access = exchanged.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = exchanged.body["refresh_token"].as_str().unwrap().to_owned();
+
+    // 5. The data.
+    let get = |path: String| {
+        let url = bank.api_url(&path).unwrap();
+        let headers = api_headers(&access);
+        let https = &https;
+        async move { https.send(Method::GET, &url, &headers, None).await }
+    };
+    let resources = get("open-banking/resources/v3/resources".into()).await;
+    assert_eq!(resources.status, StatusCode::OK, "{}", resources.body);
+    let accounts = get("open-banking/accounts/v2/accounts".into()).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.body);
+    let account = accounts.body["data"][0]["accountId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        format!("open-banking/accounts/v2/accounts/{account}/balances"),
+        format!("open-banking/accounts/v2/accounts/{account}/transactions-current"),
+    ] {
+        let answer = get(path.clone()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+        assert_eq!(answer.headers["x-fapi-interaction-id"], INTERACTION);
+    }
+    let cards = get("open-banking/credit-cards-accounts/v2/accounts".into()).await;
+    assert_eq!(cards.status, StatusCode::OK, "{}", cards.body);
+    let card = cards.body["data"][0]["creditCardAccountId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bills = get(format!(
+        "open-banking/credit-cards-accounts/v2/accounts/{card}/bills"
+    ))
+    .await;
+    assert_eq!(bills.status, StatusCode::OK, "{}", bills.body);
+    let loans = get("open-banking/loans/v2/contracts".into()).await;
+    assert_eq!(loans.status, StatusCode::OK, "{}", loans.body);
+    let loan = loans.body["data"][0]["contractId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let instalments = get(format!(
+        "open-banking/loans/v2/contracts/{loan}/scheduled-instalments"
+    ))
+    .await;
+    assert_eq!(instalments.status, StatusCode::OK, "{}", instalments.body);
+    // Not granted: the customer's registration data.
+    let customers = get("open-banking/customers/v2/personal/identifications".into()).await;
+    assert_eq!(
+        customers.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        customers.body
+    );
+
+    // 6. The customer revokes in the bank's app (the management API).
+    let channels = bank.channels_url().unwrap();
+    let mine = https
+        .send(
+            Method::GET,
+            &channels,
+            &[(TEST_CHANNEL_HEADER, customer.as_str().to_owned())],
+            None,
+        )
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    assert!(
+        mine.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["consentId"] == consent_id.as_str())
+    );
+    let revoke_url = Url::parse(&format!("{channels}/{consent_id}/revoke")).unwrap();
+    let revoked = https
+        .send(
+            Method::POST,
+            &revoke_url,
+            &[(TEST_CHANNEL_HEADER, customer.as_str().to_owned())],
+            Some((
+                "application/json",
+                json!({"rejectedBy": "USER"}).to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+
+    // 7. The next data call and the refresh are refused.
+    let after = get("open-banking/accounts/v2/accounts".into()).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
+    let refreshed = https
+        .send(
+            Method::POST,
+            &token_endpoint,
+            &[],
+            form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion(token_endpoint.clone()).await),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refreshed.body
+    );
+    assert_eq!(refreshed.body["error"], "invalid_grant");
+    // The receiver sees the revocation in the Consents API.
+    let token = https
+        .send(
+            Method::POST,
+            &token_endpoint,
+            &[],
+            form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "consents"),
+                ("client_id", client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion(token_endpoint.clone()).await),
+            ]),
+        )
+        .await;
+    let cc = token.body["access_token"].as_str().unwrap().to_owned();
+    let consent_url =
+        Url::parse(&format!("{}/{consent_id}", bank.consents_url().unwrap())).unwrap();
+    let seen = https
+        .send(Method::GET, &consent_url, &api_headers(&cc), None)
+        .await;
+    assert_eq!(seen.body["data"]["status"], "REJECTED", "{}", seen.body);
+    assert_eq!(seen.body["data"]["rejection"]["rejectedBy"], "USER");
+    assert_eq!(
+        seen.body["data"]["rejection"]["reason"]["code"],
+        "CUSTOMER_MANUALLY_REVOKED"
+    );
+    bank.stop().await;
+}
