@@ -383,10 +383,10 @@ impl DataConsents {
     }
 
     /// `GET /consents/{consentId}` for `client`: another client's consent is
-    /// not found.
+    /// forbidden (403).
     ///
     /// # Errors
-    /// 404 for an unknown or another client's consent.
+    /// 404 for an unknown consent, 403 for another client's.
     pub async fn get(
         &self,
         brand: &BrandId,
@@ -394,8 +394,10 @@ impl DataConsents {
         id: &ConsentId,
     ) -> Result<DataConsent, ApiError> {
         let consent = self.find(brand, id).await?;
+        // Another client's consent: 403 (the OFB functional suite's
+        // cross-client check expects it for GET and DELETE).
         if &consent.client_id != client {
-            return Err(ApiError::not_found());
+            return Err(ApiError::forbidden());
         }
         Ok(consent)
     }
@@ -513,7 +515,7 @@ impl DataConsents {
         for _ in 0..3 {
             let consent = self.find(brand, id).await?;
             if client.is_some_and(|c| c != &consent.client_id) {
-                return Err(ApiError::not_found());
+                return Err(ApiError::forbidden());
             }
             let code = match consent.status {
                 ConsentStatus::AwaitingAuthorisation => DataRejectionCode::CustomerManuallyRejected,

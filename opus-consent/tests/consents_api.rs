@@ -450,7 +450,7 @@ async fn unsupported_groups_are_dropped_and_nothing_left_is_422() {
 }
 
 #[tokio::test]
-async fn a_client_sees_only_its_own_consents_and_needs_the_consents_scope() {
+async fn c1_07_a_client_sees_only_its_own_consents_and_needs_the_consents_scope() {
     let f = Fixture::new(DataConsentPolicy::default()).await;
     let mine = f.token("tpp-client", &f.cert, "consents", None).await;
     let theirs = f
@@ -471,9 +471,13 @@ async fn a_client_sees_only_its_own_consents_and_needs_the_consents_scope() {
     );
     for method in [Method::GET, Method::DELETE] {
         let (status, error) = f.send(method, &one, &theirs, &f.other_cert, None).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
         conforms("GET", "/consents/{consentId}", status, &error);
     }
+    // Still there, untouched, for its owner.
+    let (status, read) = f.send(Method::GET, &one, &mine, &f.cert, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read["data"]["status"], "AWAITING_AUTHORISATION");
     // A token without the scope, and a consent-bound token.
     let accounts = f.token("tpp-client", &f.cert, "accounts", None).await;
     let (status, _) = f.send(Method::GET, &one, &accounts, &f.cert, None).await;
@@ -641,4 +645,29 @@ async fn revoking_an_authorised_consent_reports_revocation() {
         read["data"]["rejection"],
         json!({"rejectedBy": "USER", "reason": {"code": "CUSTOMER_MANUALLY_REVOKED"}})
     );
+}
+
+#[tokio::test]
+async fn c1_14_transaction_dates_are_accepted_and_not_echoed_c1_15_no_throttling() {
+    let f = Fixture::new(DataConsentPolicy::default()).await;
+    let token = f.token("tpp-client", &f.cert, "consents", None).await;
+    let mut body = create_body(BALANCES);
+    body["data"]["transactionFromDateTime"] = json!("2026-01-01T00:00:00Z");
+    body["data"]["transactionToDateTime"] = json!("2026-06-01T00:00:00Z");
+    let (status, created) = f
+        .send(Method::POST, COLLECTION, &token, &f.cert, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(created["data"].get("transactionFromDateTime").is_none());
+    assert!(created["data"].get("transactionToDateTime").is_none());
+    let one = format!(
+        "{COLLECTION}/{}",
+        created["data"]["consentId"].as_str().unwrap()
+    );
+    // The operational-limits module: 600 reads of one consent, all 200.
+    for n in 0..600 {
+        let (status, read) = f.send(Method::GET, &one, &token, &f.cert, None).await;
+        assert_eq!(status, StatusCode::OK, "read {n}");
+        assert!(read["data"].get("transactionFromDateTime").is_none());
+    }
 }
