@@ -162,8 +162,9 @@ impl LoopbackBank {
             DataConsentPolicy::default(),
         );
         let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
-        let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
-            .require_scope("consents");
+        // The Consents API checks scopes per operation (renewals come with
+        // the customer's consent-bound token).
+        let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone());
         let data_guard =
             ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
                 .require_authorised_consent();

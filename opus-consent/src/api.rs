@@ -1,11 +1,15 @@
 //! The Consents API 3.3.1 (`/open-banking/consents/v3/consents`) as a
 //! `tower::Service`, for one brand.
 //!
-//! Mount it behind the resource guard with the `consents` scope
-//! ([`opus_fapi::server::guard::ResourceGuardLayer`]): it reads the verified
-//! client from the request and refuses to run without it. A client sees and
-//! deletes only its own consents. `POST /consents/{id}/extends` and
-//! `GET /consents/{id}/extensions` are not served yet (405).
+//! Mount it behind the resource guard
+//! ([`opus_fapi::server::guard::ResourceGuardLayer`], without a scope
+//! requirement): it reads the verified client from the request and refuses
+//! to run without it. The consents, their reads, deletions and
+//! `GET /consents/{id}/extensions` need a client-credentials token with the
+//! `consents` scope; `POST /consents/{id}/extends` (renewal without
+//! redirection) needs the customer's token bound to that consent and the
+//! `x-fapi-customer-ip-address` and `x-customer-user-agent` headers. A
+//! client sees and deletes only its own consents.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,11 +19,12 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_core::consent::{DataConsent, Permission};
+use opus_core::envelope::{Page, PagePolicy, PageRequest};
 use opus_core::{ApiError, Brand, Clock, Cnpj, ConsentId, Cpf, Envelope, Timestamp};
 use opus_fapi::server::guard::VerifiedAccess;
 use serde_json::{Value, json};
 
-use crate::data::{CreateDataConsent, DataConsents};
+use crate::data::{CreateDataConsent, DataConsents, ExtendDataConsent};
 
 /// Where the API lives under the brand's API base URL.
 pub const BASE_PATH: &str = "open-banking/consents/v3/consents";
@@ -77,6 +82,17 @@ fn error_response(error: &ApiError, now: Timestamp) -> Response<Full<Bytes>> {
     error
         .to_http_response(now)
         .map(|b| Full::new(Bytes::from(b)))
+}
+
+enum Route {
+    Collection,
+    Consent(ConsentId, RouteKind),
+}
+
+enum RouteKind {
+    One,
+    Extends,
+    Extensions,
 }
 
 /// The read representation of a consent.
@@ -177,35 +193,226 @@ impl Inner {
         if access.brand != *self.brand.id() {
             return error_response(&ApiError::unauthorized(), now);
         }
-        if !access.scopes.iter().any(|s| s == "consents") || access.consent_id.is_some() {
-            return error_response(&ApiError::forbidden(), now);
-        }
         let path = request.uri().path().to_owned();
         let Some(rest) = path.strip_prefix(&self.prefix) else {
             return error_response(&ApiError::not_found(), now);
         };
-        let method = request.method().clone();
-        let result = match (rest, &method) {
-            ("", &Method::POST) => self.create(&access, request).await,
-            ("", _) => Err(ApiError::method_not_allowed()),
-            (id, m) => {
-                let id = id.trim_start_matches('/');
-                if id.contains('/') {
-                    // extends / extensions: not served yet.
-                    Err(ApiError::method_not_allowed())
+        let route = match rest.trim_start_matches('/') {
+            "" => Route::Collection,
+            tail => {
+                let (id, kind) = if let Some(id) = tail.strip_suffix("/extends") {
+                    (id, RouteKind::Extends)
+                } else if let Some(id) = tail.strip_suffix("/extensions") {
+                    (id, RouteKind::Extensions)
                 } else {
-                    match ConsentId::new(id) {
-                        Err(_) => Err(ApiError::invalid_parameter("consentId")),
-                        Ok(id) => match *m {
-                            Method::GET => self.read(&access, &id).await,
-                            Method::DELETE => self.delete(&access, &id).await,
-                            _ => Err(ApiError::method_not_allowed()),
-                        },
+                    (tail, RouteKind::One)
+                };
+                match ConsentId::new(id) {
+                    Ok(id) => Route::Consent(id, kind),
+                    Err(_) => {
+                        return error_response(&ApiError::invalid_parameter("consentId"), now);
                     }
                 }
             }
         };
+        // Renewals come with the customer's token for that consent
+        // (authorization_code); everything else with a client-credentials
+        // token carrying `consents`.
+        let allowed = match &route {
+            Route::Consent(id, RouteKind::Extends) => access.consent_id.as_ref() == Some(id),
+            _ => access.scopes.iter().any(|s| s == "consents") && access.consent_id.is_none(),
+        };
+        if !allowed {
+            return error_response(&ApiError::forbidden(), now);
+        }
+        let method = request.method().clone();
+        let result = match (route, &method) {
+            (Route::Collection, &Method::POST) => self.create(&access, request).await,
+            (Route::Consent(id, RouteKind::One), &Method::GET) => self.read(&access, &id).await,
+            (Route::Consent(id, RouteKind::One), &Method::DELETE) => {
+                self.delete(&access, &id).await
+            }
+            (Route::Consent(id, RouteKind::Extends), &Method::POST) => {
+                self.extend(&access, &id, request).await
+            }
+            (Route::Consent(id, RouteKind::Extensions), &Method::GET) => {
+                self.extensions(&access, &id, request.uri().query()).await
+            }
+            _ => Err(ApiError::method_not_allowed()),
+        };
         result.unwrap_or_else(|e| error_response(&e, now))
+    }
+
+    async fn extend<B>(
+        &self,
+        access: &VerifiedAccess,
+        id: &ConsentId,
+        request: Request<B>,
+    ) -> Result<Response<Full<Bytes>>, ApiError>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let customer_ip_address = access
+            .customer_ip_address
+            .clone()
+            .ok_or_else(|| ApiError::missing_parameter("x-fapi-customer-ip-address"))?;
+        let customer_user_agent = access
+            .customer_user_agent
+            .clone()
+            .ok_or_else(|| ApiError::missing_parameter("x-customer-user-agent"))?;
+        let body = self.json_body(request).await?;
+        let value: Value =
+            serde_json::from_slice(&body).map_err(|_| ApiError::invalid_parameter("body"))?;
+        let data = value
+            .get("data")
+            .ok_or_else(|| ApiError::missing_parameter("data"))?;
+        let logged_user = data
+            .pointer("/loggedUser/document")
+            .filter(|d| d.get("rel").and_then(Value::as_str) == Some("CPF"))
+            .and_then(|d| d.get("identification"))
+            .and_then(Value::as_str)
+            .filter(|c| c.len() == 11)
+            .and_then(|c| Cpf::parse(c).ok())
+            .ok_or_else(|| ApiError::invalid_parameter("loggedUser"))?;
+        let business_entity = match data.get("businessEntity") {
+            None => None,
+            Some(entity) => Some(
+                entity
+                    .get("document")
+                    .filter(|d| d.get("rel").and_then(Value::as_str) == Some("CNPJ"))
+                    .and_then(|d| d.get("identification"))
+                    .and_then(Value::as_str)
+                    .filter(|c| c.len() == 14)
+                    .and_then(|c| Cnpj::parse(c).ok())
+                    .ok_or_else(|| ApiError::invalid_parameter("businessEntity"))?,
+            ),
+        };
+        let expiration_date_time = match data.get("expirationDateTime") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) => Some(
+                Timestamp::parse(t)
+                    .map_err(|_| ApiError::invalid_parameter("expirationDateTime"))?,
+            ),
+            Some(_) => return Err(ApiError::invalid_parameter("expirationDateTime")),
+        };
+        let consent = self
+            .consents
+            .extend(
+                self.brand.id(),
+                &access.client_id,
+                id,
+                ExtendDataConsent {
+                    expiration_date_time,
+                    logged_user,
+                    business_entity,
+                    customer_ip_address,
+                    customer_user_agent,
+                },
+            )
+            .await?;
+        let mut data = json!({
+            "consentId": consent.id,
+            "creationDateTime": consent.creation_date_time,
+            "status": consent.status,
+            "statusUpdateDateTime": consent.status_update_date_time,
+            "permissions": consent.permissions,
+        });
+        if let Some(expiration) = consent.expiration_date_time {
+            data["expirationDateTime"] = json!(expiration);
+        }
+        let link = self
+            .brand
+            .api_url(&format!("{BASE_PATH}/{}/extends", consent.id))
+            .map_err(|_| ApiError::internal())?;
+        let body = serde_json::to_value(Envelope::single(data, &link, self.clock.now()))
+            .map_err(|_| ApiError::internal())?;
+        Ok(json_response(StatusCode::CREATED, &body))
+    }
+
+    async fn extensions(
+        &self,
+        access: &VerifiedAccess,
+        id: &ConsentId,
+        query: Option<&str>,
+    ) -> Result<Response<Full<Bytes>>, ApiError> {
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let request = PageRequest::parse(get("page"), get("page-size"), PagePolicy::FLOOR_25)?;
+        let consent = self
+            .consents
+            .get(self.brand.id(), &access.client_id, id)
+            .await?;
+        // Newest first.
+        let all: Vec<Value> = consent
+            .extensions
+            .iter()
+            .rev()
+            .map(|e| {
+                let mut item = json!({
+                    "loggedUser": {"document": {"identification": e.logged_user.as_str(), "rel": "CPF"}},
+                    "requestDateTime": e.request_date_time,
+                    "xFapiCustomerIpAddress": e.x_fapi_customer_ip_address,
+                    "xCustomerUserAgent": e.x_customer_user_agent,
+                });
+                if let Some(t) = e.expiration_date_time {
+                    item["expirationDateTime"] = json!(t);
+                }
+                if let Some(t) = e.previous_expiration_date_time {
+                    item["previousExpirationDateTime"] = json!(t);
+                }
+                item
+            })
+            .collect();
+        let total = all.len() as u64;
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(request.offset()).unwrap_or(usize::MAX))
+            .take(request.page_size as usize)
+            .collect();
+        let mut link = self
+            .brand
+            .api_url(&format!("{BASE_PATH}/{}/extensions", consent.id))
+            .map_err(|_| ApiError::internal())?;
+        link.set_query(query);
+        let page = Page {
+            items,
+            total_records: total,
+        };
+        let body = serde_json::to_value(Envelope::page(page, &request, &link, self.clock.now()))
+            .map_err(|_| ApiError::internal())?;
+        Ok(json_response(StatusCode::OK, &body))
+    }
+
+    async fn json_body<B>(&self, request: Request<B>) -> Result<Bytes, ApiError>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(ApiError::unsupported_media_type());
+        }
+        Ok(Limited::new(request.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|_| ApiError::invalid_parameter("body"))?
+            .to_bytes())
     }
 
     async fn create<B>(

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opus_core::consent::{
-    ConsentKind, ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason,
-    Permission, RejectedBy,
+    ConsentKind, ConsentStatus, DataConsent, DataConsentExtension, DataRejection,
+    DataRejectionCode, DataRejectionReason, Permission, RejectedBy,
 };
 use opus_core::envelope::Page;
 use opus_core::seal::{BlindIndex, Sealer};
@@ -136,6 +136,21 @@ impl Default for DataConsentPolicy {
             max_duration: None,
         }
     }
+}
+
+/// What the receiver sends in `POST /consents/{consentId}/extends`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendDataConsent {
+    /// The new expiration; `None` for an indefinite consent.
+    pub expiration_date_time: Option<Timestamp>,
+    /// Who renews (`loggedUser`).
+    pub logged_user: Cpf,
+    /// For which company (`businessEntity`), on PJ consents.
+    pub business_entity: Option<Cnpj>,
+    /// `x-fapi-customer-ip-address` (required on renewals).
+    pub customer_ip_address: String,
+    /// `x-customer-user-agent` (required on renewals).
+    pub customer_user_agent: String,
 }
 
 /// A receiver's request (`POST /consents`), already parsed.
@@ -323,6 +338,7 @@ impl DataConsents {
             expiration_date_time: request.expiration_date_time,
             rejection: None,
             resources: Vec::new(),
+            extensions: Vec::new(),
         };
         let record = consent
             .seal(&self.sealer)
@@ -430,6 +446,96 @@ impl DataConsents {
         id: &ConsentId,
     ) -> Result<DataConsent, ApiError> {
         self.end(brand, None, id, RejectedBy::User).await
+    }
+
+    /// `POST /consents/{consentId}/extends`: the customer renews an
+    /// authorised consent without redirection; only its expiration changes
+    /// and the renewal is recorded.
+    ///
+    /// # Errors
+    /// 403 for another client's consent; 422 `ESTADO_CONSENTIMENTO_INVALIDO`
+    /// when it is not `AUTHORISED`, `DATA_EXPIRACAO_INVALIDA` for a date not
+    /// after now and after the current expiration (or past the institution's
+    /// cap), `ERRO_NAO_MAPEADO` when the renewing customer may not renew it
+    /// (a PF consent renews only by its `loggedUser`; a PJ one only for its
+    /// `businessEntity`).
+    pub async fn extend(
+        &self,
+        brand: &BrandId,
+        client: &ClientId,
+        id: &ConsentId,
+        request: ExtendDataConsent,
+    ) -> Result<DataConsent, ApiError> {
+        for _ in 0..3 {
+            let mut consent = self.get(brand, client, id).await?;
+            if consent.status != ConsentStatus::Authorised {
+                return Err(unprocessable(
+                    "ESTADO_CONSENTIMENTO_INVALIDO",
+                    "Estado inválido do consentimento.",
+                    "Somente consentimentos autorizados podem ser renovados.",
+                ));
+            }
+            let allowed = match &consent.business_entity {
+                None => consent.logged_user == request.logged_user,
+                Some(cnpj) => request.business_entity.as_ref() == Some(cnpj),
+            };
+            if !allowed {
+                return Err(unprocessable(
+                    "ERRO_NAO_MAPEADO",
+                    "Renovação não permitida.",
+                    "O usuário informado não pode renovar este consentimento sem redirecionamento.",
+                ));
+            }
+            let now = self.clock.now();
+            if let Some(expiration) = request.expiration_date_time {
+                let too_far = self
+                    .policy
+                    .max_duration
+                    .is_some_and(|max| expiration > now.saturating_add(max));
+                let not_later = consent
+                    .expiration_date_time
+                    .is_some_and(|current| expiration <= current);
+                if expiration <= now || too_far || not_later {
+                    return Err(unprocessable(
+                        "DATA_EXPIRACAO_INVALIDA",
+                        "Data de expiração inválida.",
+                        "A nova data de expiração do consentimento é inválida.",
+                    ));
+                }
+            } else if self.policy.max_duration.is_some() {
+                return Err(unprocessable(
+                    "DATA_EXPIRACAO_INVALIDA",
+                    "Data de expiração inválida.",
+                    "A instituição não concede consentimentos por prazo indeterminado.",
+                ));
+            }
+            consent.extensions.push(DataConsentExtension {
+                expiration_date_time: request.expiration_date_time,
+                previous_expiration_date_time: consent.expiration_date_time,
+                logged_user: request.logged_user.clone(),
+                request_date_time: now,
+                x_fapi_customer_ip_address: request.customer_ip_address.clone(),
+                x_customer_user_agent: request.customer_user_agent.clone(),
+            });
+            consent.expiration_date_time = request.expiration_date_time;
+            let record = consent
+                .seal(&self.sealer)
+                .map_err(|_| ApiError::internal())?;
+            match self
+                .storage
+                .consents
+                .update_consent(&record, consent.version, &[])
+                .await
+            {
+                Ok(stored) => {
+                    consent.version = stored.version;
+                    return Ok(consent);
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        Err(ApiError::internal())
     }
 
     /// The institution ends consent `id` (`rejectedBy: ASPSP`) with `code`

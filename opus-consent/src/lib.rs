@@ -13,12 +13,12 @@
 //!   client, show one, revoke as the customer or end as the institution —
 //!   behind the bank's own [`management::ChannelAuthenticator`].
 //!
-//! Payment and recurring consents and consent extensions are not here yet.
+//! Payment and recurring consents are not here yet.
 
 pub mod api;
 pub mod data;
 pub mod management;
 
 pub use api::ConsentsApi;
-pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents};
+pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents, ExtendDataConsent};
 pub use management::{ChannelAuthenticator, ChannelPrincipal, ManagementApi};

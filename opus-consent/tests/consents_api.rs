@@ -136,11 +136,26 @@ impl Fixture {
         cert: &IssuedCertificate,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        self.send_with(method, path, token, cert, body, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        cert: &IssuedCertificate,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .header("x-fapi-interaction-id", INTERACTION);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
         let bytes = match body {
             Some(body) => {
                 builder = builder.header(header::CONTENT_TYPE, "application/json");
@@ -168,8 +183,7 @@ impl Fixture {
             self.brand.id().clone(),
             self.storage.clone(),
             self.clock.clone(),
-        )
-        .require_scope("consents");
+        );
         let service = ClientCertificateLayer::tls_only().layer(guard.layer(api));
         let response = service.oneshot(request).await.unwrap();
         let status = response.status();
@@ -670,4 +684,211 @@ async fn c1_14_transaction_dates_are_accepted_and_not_echoed_c1_15_no_throttling
         assert_eq!(status, StatusCode::OK, "read {n}");
         assert!(read["data"].get("transactionFromDateTime").is_none());
     }
+}
+
+/// Creates a consent through the API and authorises it as the
+/// authorization server would; its id.
+async fn authorised_consent(f: &Fixture, token: &str, body: Value) -> ConsentId {
+    let (status, created) = f
+        .send(Method::POST, COLLECTION, token, &f.cert, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = ConsentId::new(created["data"]["consentId"].as_str().unwrap()).unwrap();
+    let record = f
+        .storage
+        .consents
+        .get_consent(f.brand.id(), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut consent = DataConsent::open(&record, &f.sealer).await.unwrap();
+    consent.status = ConsentStatus::Authorised;
+    f.storage
+        .consents
+        .update_consent(&consent.seal(&f.sealer).unwrap(), record.version, &[])
+        .await
+        .unwrap();
+    id
+}
+
+fn extend_body(cpf: &str, expiration: Option<&str>) -> Value {
+    let mut body =
+        json!({"data": {"loggedUser": {"document": {"identification": cpf, "rel": "CPF"}}}});
+    if let Some(t) = expiration {
+        body["data"]["expirationDateTime"] = json!(t);
+    }
+    body
+}
+
+const CUSTOMER_HEADERS: &[(&str, &str)] = &[
+    ("x-fapi-customer-ip-address", "192.0.2.10"),
+    ("x-customer-user-agent", "Mozilla/5.0 (Receptora)"),
+];
+
+#[tokio::test]
+async fn consent_renewal_without_redirection_and_its_history() {
+    let f = Fixture::new(DataConsentPolicy::default()).await;
+    let cc = f.token("tpp-client", &f.cert, "consents", None).await;
+    let mut body = create_body(BALANCES);
+    body["data"]["expirationDateTime"] = json!("2027-01-31T00:00:00Z");
+    let id = authorised_consent(&f, &cc, body).await;
+    let customer_token = f
+        .token("tpp-client", &f.cert, "openid accounts", Some(id.clone()))
+        .await;
+    let extends = format!("{COLLECTION}/{id}/extends");
+    let extensions = format!("{COLLECTION}/{id}/extensions");
+
+    // Renewals need the customer's consent-bound token and headers.
+    let (status, error) = f
+        .send_with(
+            Method::POST,
+            &extends,
+            &cc,
+            &f.cert,
+            Some(extend_body(CPF, Some("2027-06-30T00:00:00Z"))),
+            CUSTOMER_HEADERS,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    let (status, error) = f
+        .send(
+            Method::POST,
+            &extends,
+            &customer_token,
+            &f.cert,
+            Some(extend_body(CPF, Some("2027-06-30T00:00:00Z"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    conforms("POST", "/consents/{consentId}/extends", status, &error);
+
+    // Business rules: another customer, a date not later than the current one.
+    for (body, code) in [
+        (
+            extend_body("11144477735", Some("2027-06-30T00:00:00Z")),
+            "ERRO_NAO_MAPEADO",
+        ),
+        (
+            extend_body(CPF, Some("2027-01-01T00:00:00Z")),
+            "DATA_EXPIRACAO_INVALIDA",
+        ),
+    ] {
+        let (status, error) = f
+            .send_with(
+                Method::POST,
+                &extends,
+                &customer_token,
+                &f.cert,
+                Some(body),
+                CUSTOMER_HEADERS,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        assert_eq!(error["errors"][0]["code"], code);
+        conforms("POST", "/consents/{consentId}/extends", status, &error);
+    }
+
+    let (status, extended) = f
+        .send_with(
+            Method::POST,
+            &extends,
+            &customer_token,
+            &f.cert,
+            Some(extend_body(CPF, Some("2027-06-30T00:00:00Z"))),
+            CUSTOMER_HEADERS,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{extended}");
+    conforms("POST", "/consents/{consentId}/extends", status, &extended);
+    assert_eq!(
+        extended["data"]["expirationDateTime"],
+        "2027-06-30T00:00:00Z"
+    );
+    assert_eq!(extended["data"]["status"], "AUTHORISED");
+    // GET /consents shows the new date.
+    let (_, read) = f
+        .send(
+            Method::GET,
+            &format!("{COLLECTION}/{id}"),
+            &cc,
+            &f.cert,
+            None,
+        )
+        .await;
+    assert_eq!(read["data"]["expirationDateTime"], "2027-06-30T00:00:00Z");
+    // A second renewal, to indefinite: the history lists the newest first.
+    let (status, _) = f
+        .send_with(
+            Method::POST,
+            &extends,
+            &customer_token,
+            &f.cert,
+            Some(extend_body(CPF, None)),
+            CUSTOMER_HEADERS,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, history) = f.send(Method::GET, &extensions, &cc, &f.cert, None).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    conforms("GET", "/consents/{consentId}/extensions", status, &history);
+    let items = history["data"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items[0].get("expirationDateTime").is_none(),
+        "indefinite now"
+    );
+    assert_eq!(
+        items[0]["previousExpirationDateTime"],
+        "2027-06-30T00:00:00Z"
+    );
+    assert_eq!(
+        items[1]["previousExpirationDateTime"],
+        "2027-01-31T00:00:00Z"
+    );
+    assert_eq!(items[1]["xFapiCustomerIpAddress"], "192.0.2.10");
+    assert_eq!(history["meta"]["totalRecords"], 2);
+    // The history needs the consents scope, and only the owner reads it.
+    let (status, _) = f
+        .send(Method::GET, &extensions, &customer_token, &f.cert, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let theirs = f
+        .token("other-client", &f.other_cert, "consents", None)
+        .await;
+    let (status, _) = f
+        .send(Method::GET, &extensions, &theirs, &f.other_cert, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Only authorised consents renew.
+    let (_, waiting) = f
+        .send(
+            Method::POST,
+            COLLECTION,
+            &cc,
+            &f.cert,
+            Some(create_body(BALANCES)),
+        )
+        .await;
+    let waiting = ConsentId::new(waiting["data"]["consentId"].as_str().unwrap()).unwrap();
+    let waiting_token = f
+        .token(
+            "tpp-client",
+            &f.cert,
+            "openid accounts",
+            Some(waiting.clone()),
+        )
+        .await;
+    let (status, error) = f
+        .send_with(
+            Method::POST,
+            &format!("{COLLECTION}/{waiting}/extends"),
+            &waiting_token,
+            &f.cert,
+            Some(extend_body(CPF, Some("2027-06-30T00:00:00Z"))),
+            CUSTOMER_HEADERS,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["errors"][0]["code"], "ESTADO_CONSENTIMENTO_INVALIDO");
 }

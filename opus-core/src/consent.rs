@@ -199,6 +199,26 @@ pub struct DataConsent {
     /// The resources the customer chose to share when authorising (the
     /// resources API and the product APIs serve only these).
     pub resources: Vec<crate::id::ResourceId>,
+    /// Renewals (`POST /consents/{consentId}/extends`), oldest first.
+    pub extensions: Vec<DataConsentExtension>,
+}
+
+/// One renewal of a data consent (`GET /consents/{consentId}/extensions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataConsentExtension {
+    /// The new expiration (`None`: indefinite).
+    pub expiration_date_time: Option<Timestamp>,
+    /// The expiration before the renewal (`None`: it was indefinite).
+    pub previous_expiration_date_time: Option<Timestamp>,
+    /// Who renewed it.
+    pub logged_user: Cpf,
+    /// When.
+    pub request_date_time: Timestamp,
+    /// `x-fapi-customer-ip-address` of the renewal.
+    pub x_fapi_customer_ip_address: String,
+    /// `x-customer-user-agent` of the renewal.
+    pub x_customer_user_agent: String,
 }
 
 impl Permission {
@@ -259,6 +279,8 @@ struct DataConsentBody {
     rejection: Option<DataRejection>,
     #[serde(default)]
     resources: Vec<crate::id::ResourceId>,
+    #[serde(default)]
+    extensions: Vec<DataConsentExtension>,
 }
 
 impl DataConsent {
@@ -310,6 +332,7 @@ impl DataConsent {
             expiration_date_time: self.expiration_date_time,
             rejection: self.rejection.clone(),
             resources: self.resources.clone(),
+            extensions: self.extensions.clone(),
         };
         Ok(ConsentRecord {
             brand: self.brand.clone(),
@@ -357,6 +380,7 @@ impl DataConsent {
             expiration_date_time: body.expiration_date_time,
             rejection: body.rejection,
             resources: body.resources,
+            extensions: body.extensions,
         })
     }
 }

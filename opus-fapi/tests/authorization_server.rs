@@ -318,6 +318,7 @@ impl Fixture {
             expiration_date_time: Some(now.saturating_add(Duration::from_secs(90 * 86_400))),
             rejection: None,
             resources: Vec::new(),
+            extensions: Vec::new(),
         };
         self.storage
             .consents

@@ -62,6 +62,7 @@ async fn write_customer_data(storage: &Storage) -> Vec<String> {
             expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(86_400))),
             rejection: None,
             resources: Vec::new(),
+            extensions: Vec::new(),
         };
         storage
             .consents

@@ -73,6 +73,7 @@ async fn a_stored_consent_reaches_the_backend_with_its_documents_and_names_seale
         expiration_date_time: None,
         rejection: None,
         resources: Vec::new(),
+        extensions: Vec::new(),
     };
     storage
         .consents

@@ -195,6 +195,7 @@ impl Fixture {
             expiration_date_time: Some(now.saturating_add(Duration::from_secs(365 * 86_400))),
             rejection: None,
             resources: resources.iter().map(|r| id(r)).collect(),
+            extensions: Vec::new(),
         };
         self.storage
             .consents

@@ -125,6 +125,7 @@ impl Fixture {
             expiration_date_time: Some(self.at(90 * 24 * 3600)),
             rejection: None,
             resources: Vec::new(),
+            extensions: Vec::new(),
         }
     }
 

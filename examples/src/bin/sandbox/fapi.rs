@@ -237,6 +237,7 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         ),
         rejection: None,
         resources: Vec::new(),
+        extensions: Vec::new(),
     };
     storage
         .consents

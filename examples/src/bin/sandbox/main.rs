@@ -126,6 +126,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(90 * 86_400))),
         rejection: None,
         resources: Vec::new(),
+        extensions: Vec::new(),
     };
     let stored = storage
         .consents
