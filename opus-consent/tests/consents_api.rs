@@ -221,7 +221,7 @@ fn create_body(permissions: &[&str]) -> Value {
 const BALANCES: &[&str] = &["ACCOUNTS_READ", "ACCOUNTS_BALANCES_READ", "RESOURCES_READ"];
 
 #[tokio::test]
-async fn create_read_and_delete_follow_the_spec() {
+async fn c1_02_c1_12_create_read_and_delete_follow_the_spec() {
     let f = Fixture::new(DataConsentPolicy::default()).await;
     let token = f.token("tpp-client", &f.cert, "consents", None).await;
     let body = create_body(BALANCES);
@@ -280,7 +280,7 @@ async fn create_read_and_delete_follow_the_spec() {
 }
 
 #[tokio::test]
-async fn permission_rules_give_the_specs_codes() {
+async fn c1_04_05_c5_03_permission_rules_give_the_specs_codes() {
     let f = Fixture::new(DataConsentPolicy::default()).await;
     let token = f.token("tpp-client", &f.cert, "consents", None).await;
     let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
@@ -311,6 +311,20 @@ async fn permission_rules_give_the_specs_codes() {
             create_body(&["CUSTOMERS_BUSINESS_IDENTIFICATIONS_READ", "RESOURCES_READ"]),
             StatusCode::UNPROCESSABLE_ENTITY,
             "INFORMACOES_PJ_NAO_INFORMADAS",
+        ),
+        (
+            "c5_03 businessEntity with personal permissions",
+            {
+                let mut b = create_body(&[
+                    "CUSTOMERS_PERSONAL_IDENTIFICATIONS_READ",
+                    "RESOURCES_READ",
+                ]);
+                b["data"]["businessEntity"] =
+                    json!({"document": {"identification": "11222333000181", "rel": "CNPJ"}});
+                b
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "PERMISSOES_PJ_INCORRETAS",
         ),
         (
             "duplicates",

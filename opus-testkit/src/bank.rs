@@ -5,9 +5,9 @@
 //!
 //! | who | document | resources |
 //! |---|---|---|
-//! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, a credit card, a loan |
-//! | João Souza (PF) | CPF 111.444.777-35 | a checking account, and a closed one (`UNAVAILABLE`) |
-//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking account |
+//! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, two credit cards, two loans |
+//! | João Souza (PF) | CPF 111.444.777-35 | a checking and a savings account, a closed one (`UNAVAILABLE`), a card, a loan |
+//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking and a prepaid payment account, a card, a loan |
 //!
 //! Cards have twelve monthly bills and a transaction every five days; the
 //! loan has one contract with its warranty, instalments and payments. Each
@@ -264,7 +264,9 @@ impl SyntheticBank {
                         JOAO_CPF,
                     ),
                     other("card-maria-visa", ResourceType::CreditCardAccount),
+                    other("card-maria-master", ResourceType::CreditCardAccount),
                     other("loan-maria-pessoal", ResourceType::Loan),
+                    other("loan-maria-consignado", ResourceType::Loan),
                 ]
                 .into_iter()
                 .flatten()
@@ -295,7 +297,17 @@ impl SyntheticBank {
                         today,
                         MARIA_CPF,
                     ),
+                    account(
+                        23,
+                        "acc-joao-poupanca",
+                        AccountType::ContaPoupanca,
+                        "10203042",
+                        today,
+                        MARIA_CPF,
+                    ),
                     closed,
+                    other("card-joao-elo", ResourceType::CreditCardAccount),
+                    other("loan-joao-veiculo", ResourceType::Loan),
                 ]
                 .into_iter()
                 .flatten()
@@ -305,15 +317,28 @@ impl SyntheticBank {
                 cpf: maria,
                 business: Some(padaria),
                 name: "Padaria Azul Ltda".to_owned(),
-                resources: account(
-                    31,
-                    "acc-padaria-corrente",
-                    AccountType::ContaDepositoAVista,
-                    "55667788",
-                    today,
-                    JOAO_CPF,
-                )
+                resources: [
+                    account(
+                        31,
+                        "acc-padaria-corrente",
+                        AccountType::ContaDepositoAVista,
+                        "55667788",
+                        today,
+                        JOAO_CPF,
+                    ),
+                    account(
+                        32,
+                        "acc-padaria-pagamentos",
+                        AccountType::ContaPagamentoPrePaga,
+                        "55667789",
+                        today,
+                        MARIA_CPF,
+                    ),
+                    other("card-padaria-empresarial", ResourceType::CreditCardAccount),
+                    other("loan-padaria-capital-de-giro", ResourceType::Loan),
+                ]
                 .into_iter()
+                .flatten()
                 .collect(),
             });
         }

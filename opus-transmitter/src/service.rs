@@ -310,6 +310,8 @@ struct Inner {
     resources: Option<Arc<dyn ResourcesConnector>>,
     cards: Option<Arc<dyn CreditCardsConnector>>,
     credit: Vec<Arc<dyn CreditApi>>,
+    /// Monthly quotas the institution set instead of the spec's minimums.
+    limits: BTreeMap<&'static str, Option<u64>>,
 }
 
 /// A credit-operations API with its product's models erased to JSON.
@@ -434,6 +436,7 @@ pub struct DataApisBuilder {
     resources: Option<Arc<dyn ResourcesConnector>>,
     cards: Option<Arc<dyn CreditCardsConnector>>,
     credit: Vec<Arc<dyn CreditApi>>,
+    limits: BTreeMap<&'static str, Option<u64>>,
 }
 
 impl std::fmt::Debug for DataApisBuilder {
@@ -465,6 +468,7 @@ impl DataApis {
             resources: None,
             cards: None,
             credit: Vec::new(),
+            limits: BTreeMap::new(),
         }
     }
 }
@@ -514,6 +518,26 @@ impl DataApisBuilder {
         self
     }
 
+    /// The monthly quota of `endpoint`: operational limits are minimums an
+    /// institution may raise (directory-and-limits §6), or `None` to not
+    /// count the endpoint at all. Lowering a quota below the spec's minimum
+    /// is refused (the default stays).
+    pub fn monthly_limit(mut self, endpoint: &Endpoint, limit: Option<u64>) -> Self {
+        let below_minimum = matches!(
+            (limit, endpoint.monthly_limit),
+            (Some(new), Some(minimum)) if new < minimum
+        );
+        if below_minimum {
+            tracing::warn!(
+                endpoint = endpoint.template,
+                "a quota below the spec's minimum was ignored"
+            );
+        } else {
+            self.limits.insert(endpoint.template, limit);
+        }
+        self
+    }
+
     /// The service.
     pub fn build(self) -> DataApis {
         let prefix = self
@@ -538,6 +562,7 @@ impl DataApisBuilder {
                 resources: self.resources,
                 cards: self.cards,
                 credit: self.credit,
+                limits: self.limits,
             }),
         }
     }
@@ -853,9 +878,19 @@ impl Inner {
         F: FnOnce(Checked) -> Fut,
         Fut: std::future::Future<Output = (Checked, Outcome)>,
     {
+        let mut endpoint = *endpoint;
+        if let Some(limit) = self.limits.get(endpoint.template) {
+            endpoint.monthly_limit = *limit;
+        }
         let checked = self
             .chain
-            .check(access, endpoint, object, query.get("pagination-key"), paged)
+            .check(
+                access,
+                &endpoint,
+                object,
+                query.get("pagination-key"),
+                paged,
+            )
             .await?;
         let (checked, outcome) = body(checked).await;
         if outcome.is_err() {

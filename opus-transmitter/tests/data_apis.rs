@@ -1014,3 +1014,101 @@ async fn loan_endpoints_answer_as_the_spec_says() {
     let (status, _) = f.get("financings/v2/contracts", &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn c3_06_c4_13_operational_limit_modules_pass_at_the_minimum_quotas() {
+    let f = Fixture::new().await;
+    let (_, token) = f
+        .consent(MARIA_CPF, None, &ACCOUNT_PERMISSIONS, &[CHECKING, SAVINGS])
+        .await;
+    // Resources are never limited: 450 reads.
+    for n in 0..450 {
+        let (status, _) = f.get("resources/v3/resources", &token).await;
+        assert_eq!(status, StatusCode::OK, "resources call {n}");
+    }
+    // 420 balances, 420 overdraft limits, 240 current transactions.
+    for (path, calls) in [
+        (format!("accounts/v2/accounts/{CHECKING}/balances"), 420),
+        (
+            format!("accounts/v2/accounts/{CHECKING}/overdraft-limits"),
+            420,
+        ),
+        (
+            format!("accounts/v2/accounts/{CHECKING}/transactions-current"),
+            240,
+        ),
+    ] {
+        for n in 0..calls {
+            let (status, body) = f.get(&path, &token).await;
+            assert_eq!(status, StatusCode::OK, "{path} call {n}: {body}");
+        }
+        let (status, _) = f.get(&path, &token).await;
+        assert_eq!(status, StatusCode::LOCKED, "{path} past its quota");
+    }
+    // Paging with page-size=1 through 20 next links costs one call.
+    let from = f.clock.now().date_in_brasilia().add_days(-120).unwrap();
+    let to = f.clock.now().date_in_brasilia();
+    let (status, mut page) = f
+        .get(
+            &format!("accounts/v2/accounts/{SAVINGS}/transactions?fromBookingDate={from}&toBookingDate={to}&page-size=1"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for n in 0..20 {
+        let next = page["links"]["next"].as_str().unwrap().to_owned();
+        let (status, body) = f.get(&next, &token).await;
+        assert_eq!(status, StatusCode::OK, "next link {n}: {body}");
+        page = body;
+    }
+}
+
+#[tokio::test]
+async fn c5_04_customer_quotas_are_minimums_the_institution_may_raise() {
+    let f = Fixture::new().await;
+    let (_, token) = f.consent(MARIA_CPF, None, &PERSONAL_PERMISSIONS, &[]).await;
+    // At the minimum (low frequency: 8 a month) the ninth call is refused.
+    for _ in 0..8 {
+        let (status, _) = f.get("customers/v2/personal/qualifications", &token).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _) = f.get("customers/v2/personal/qualifications", &token).await;
+    assert_eq!(status, StatusCode::LOCKED);
+    // The suite's module makes 30 calls per endpoint: an institution that
+    // runs it raises its quotas (lowering below the minimum is ignored).
+    let consents = DataConsents::new(
+        f.storage.clone(),
+        f.sealer.clone(),
+        f.clock.clone(),
+        DataConsentPolicy::default(),
+    );
+    let raised = DataApis::builder(
+        f.brand.clone(),
+        consents,
+        f.storage.clone(),
+        f.sealer.clone(),
+        f.clock.clone(),
+    )
+    .customers(f.spy.clone())
+    .monthly_limit(
+        &opus_transmitter::endpoints::PERSONAL_IDENTIFICATIONS,
+        Some(30),
+    )
+    .monthly_limit(
+        &opus_transmitter::endpoints::PERSONAL_FINANCIAL_RELATIONS,
+        Some(2),
+    )
+    .build();
+    let f = Fixture { apis: raised, ..f };
+    let (_, fresh) = f.consent(MARIA_CPF, None, &PERSONAL_PERMISSIONS, &[]).await;
+    for n in 0..30 {
+        let (status, body) = f.get("customers/v2/personal/identifications", &fresh).await;
+        assert_eq!(status, StatusCode::OK, "call {n}: {body}");
+    }
+    for n in 0..8 {
+        let (status, _) = f
+            .get("customers/v2/personal/financial-relations", &fresh)
+            .await;
+        assert_eq!(status, StatusCode::OK, "call {n}: the minimum stands");
+    }
+}
