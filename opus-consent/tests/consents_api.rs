@@ -315,10 +315,8 @@ async fn c1_04_05_c5_03_permission_rules_give_the_specs_codes() {
         (
             "c5_03 businessEntity with personal permissions",
             {
-                let mut b = create_body(&[
-                    "CUSTOMERS_PERSONAL_IDENTIFICATIONS_READ",
-                    "RESOURCES_READ",
-                ]);
+                let mut b =
+                    create_body(&["CUSTOMERS_PERSONAL_IDENTIFICATIONS_READ", "RESOURCES_READ"]);
                 b["data"]["businessEntity"] =
                     json!({"document": {"identification": "11222333000181", "rel": "CNPJ"}});
                 b

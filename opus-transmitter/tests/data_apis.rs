@@ -390,6 +390,66 @@ async fn c4_02_c5_02_permission_matrix_refuses_before_the_connector() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {body}");
         conforms("customers", &format!("/{what}"), status, &body);
     }
+    // And every credit-card and loan endpoint.
+    for (api, template, path) in [
+        ("credit-cards", "/accounts", "credit-cards-accounts/v2/accounts".to_owned()),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}",
+            "credit-cards-accounts/v2/accounts/card-maria-visa".to_owned(),
+        ),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}/limits",
+            "credit-cards-accounts/v2/accounts/card-maria-visa/limits".to_owned(),
+        ),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}/transactions",
+            "credit-cards-accounts/v2/accounts/card-maria-visa/transactions".to_owned(),
+        ),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}/transactions-current",
+            "credit-cards-accounts/v2/accounts/card-maria-visa/transactions-current".to_owned(),
+        ),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}/bills",
+            "credit-cards-accounts/v2/accounts/card-maria-visa/bills".to_owned(),
+        ),
+        (
+            "credit-cards",
+            "/accounts/{creditCardAccountId}/bills/{billId}/transactions",
+            "credit-cards-accounts/v2/accounts/card-maria-visa/bills/bill-card-maria-visa-1/transactions"
+                .to_owned(),
+        ),
+        ("loans", "/contracts", "loans/v2/contracts".to_owned()),
+        (
+            "loans",
+            "/contracts/{contractId}",
+            "loans/v2/contracts/loan-maria-pessoal".to_owned(),
+        ),
+        (
+            "loans",
+            "/contracts/{contractId}/warranties",
+            "loans/v2/contracts/loan-maria-pessoal/warranties".to_owned(),
+        ),
+        (
+            "loans",
+            "/contracts/{contractId}/scheduled-instalments",
+            "loans/v2/contracts/loan-maria-pessoal/scheduled-instalments".to_owned(),
+        ),
+        (
+            "loans",
+            "/contracts/{contractId}/payments",
+            "loans/v2/contracts/loan-maria-pessoal/payments".to_owned(),
+        ),
+    ] {
+        let (status, body) = f.get(&path, &accounts_only).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        conforms(api, template, status, &body);
+    }
     assert!(
         f.spy.calls().is_empty(),
         "no connector call: {:?}",
