@@ -37,6 +37,27 @@ WANTED = {
         "LoansInstalments",
         "LoansPayments",
     ],
+    "financings/2.4.0.yml": [
+        "FinancingsListContract",
+        "FinancingsContract",
+        "FinancingsWarranties",
+        "FinancingsInstalments",
+        "FinancingsPayments",
+    ],
+    "invoice-financings/2.4.0.yml": [
+        "InvoiceFinancingsContractData",
+        "InvoiceFinancingsContract",
+        "InvoiceFinancingsContractedWarranty",
+        "InvoiceFinancingsInstalments",
+        "InvoiceFinancingsPayments",
+    ],
+    "unarranged-accounts-overdraft/2.5.0.yml": [
+        "UnarrangedAccountOverdraftContractListData",
+        "UnarrangedAccountOverdraftContractData",
+        "UnarrangedAccountsOverdraftContractedWarranty",
+        "UnarrangedAccountOverdraftInstalmentsData",
+        "UnarrangedAccountOverdraftPaymentsData",
+    ],
 }
 
 DEFAULTS = {"date": "2021-05-21", "date-time": "2021-05-21T08:30:00Z", "uuid": "a7fbb3b6-6b38-4ba2-b3ae-b7c3b3f21d4c"}

@@ -1,7 +1,7 @@
 //! A bank on loopback, for the sandbox and for interoperability runs: the
 //! FAPI-BR authorization server of a brand, its Consents API and data APIs
-//! (resources, accounts, customers, credit cards, loans over the synthetic
-//! bank) behind the resource guard, the management API for its channels, a
+//! (resources, accounts, customers, credit cards, credit operations over
+//! the synthetic bank) behind the resource guard, the management API for its channels, a
 //! test-mode login front that approves as the consent's `loggedUser`, and a
 //! mock directory offering the interop kit's test-registration contract —
 //! all on one HTTPS listener at 127.0.0.1 that asks for (and verifies, but
@@ -20,7 +20,7 @@ use opus_consent::{
     ChannelAuthenticator, ChannelPrincipal, ConsentsApi, DataConsentPolicy, DataConsents,
     ManagementApi,
 };
-use opus_core::connector::Loans;
+use opus_core::connector::{Financings, InvoiceFinancings, Loans, UnarrangedAccountsOverdraft};
 use opus_core::interaction::AuthenticationEvidence;
 use opus_core::keys::JwkSet;
 use opus_core::seal::Sealer;
@@ -180,7 +180,10 @@ impl LoopbackBank {
         .accounts(bank.clone())
         .customers(bank.clone())
         .credit_cards(bank.clone())
-        .credit_operations::<Loans>(bank)
+        .credit_operations::<Loans>(bank.clone())
+        .credit_operations::<Financings>(bank.clone())
+        .credit_operations::<InvoiceFinancings>(bank.clone())
+        .credit_operations::<UnarrangedAccountsOverdraft>(bank)
         .build();
         let management = ManagementApi::new(
             brand.clone(),

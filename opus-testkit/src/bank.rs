@@ -5,9 +5,9 @@
 //!
 //! | who | document | resources |
 //! |---|---|---|
-//! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, two credit cards, two loans |
+//! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, two credit cards, two loans, a real-estate financing, an overdraft |
 //! | João Souza (PF) | CPF 111.444.777-35 | a checking and a savings account, a closed one (`UNAVAILABLE`), a card, a loan |
-//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking and a prepaid payment account, a card, a loan |
+//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking and a prepaid payment account, a card, a loan, an invoice financing |
 //!
 //! Cards have twelve monthly bills and a transaction every five days; the
 //! loan has one contract with its warranty, instalments and payments. Each
@@ -28,15 +28,13 @@ use opus_core::connector::models::customers::{
     BusinessFinancialRelationData, BusinessIdentificationData, BusinessQualificationData,
     PersonalFinancialRelationData, PersonalIdentificationData, PersonalQualificationData,
 };
-use opus_core::connector::models::loans::{
-    LoansContract, LoansInstalments, LoansListContract, LoansPayments, LoansWarranties,
-};
 use opus_core::connector::{
     Account, AccountBalances, AccountIdentification, AccountOverdraftLimits, AccountSubType,
     AccountTransaction, AccountType, AccountsConnector, AmountWithCurrency, CardTransactionQuery,
     CompletedAuthorisedPaymentType, ConnectorError, CreditCardsConnector, CreditDebitType,
-    CreditOperationsConnector, CustomersConnector, DataRequestContext, Loans, PartiePersonType,
-    Resource, ResourceStatus, ResourceType, ResourcesConnector, TransactionQuery, TransactionType,
+    CreditOperationsConnector, CreditProduct, CustomersConnector, DataRequestContext, Financings,
+    InvoiceFinancings, Loans, PartiePersonType, Resource, ResourceStatus, ResourceType,
+    ResourcesConnector, TransactionQuery, TransactionType, UnarrangedAccountsOverdraft,
 };
 use opus_core::envelope::Page;
 use opus_core::interaction::{
@@ -267,6 +265,11 @@ impl SyntheticBank {
                     other("card-maria-master", ResourceType::CreditCardAccount),
                     other("loan-maria-pessoal", ResourceType::Loan),
                     other("loan-maria-consignado", ResourceType::Loan),
+                    other("fin-maria-imobiliario", ResourceType::Financing),
+                    other(
+                        "ovd-maria-cheque-especial",
+                        ResourceType::UnarrangedAccountOverdraft,
+                    ),
                 ]
                 .into_iter()
                 .flatten()
@@ -336,6 +339,7 @@ impl SyntheticBank {
                     ),
                     other("card-padaria-empresarial", ResourceType::CreditCardAccount),
                     other("loan-padaria-capital-de-giro", ResourceType::Loan),
+                    other("inv-padaria-duplicatas", ResourceType::InvoiceFinancing),
                 ]
                 .into_iter()
                 .flatten()
@@ -646,11 +650,6 @@ const CARD_BILL_TRANSACTION: &str =
     include_str!("../fixtures/credit-cards/CreditCardAccountsBillsTransactions.json");
 const CARD_TRANSACTION: &str =
     include_str!("../fixtures/credit-cards/CreditCardAccountsTransaction.json");
-const LOAN_SUMMARY: &str = include_str!("../fixtures/loans/LoansListContract.json");
-const LOAN_CONTRACT: &str = include_str!("../fixtures/loans/LoansContract.json");
-const LOAN_WARRANTY: &str = include_str!("../fixtures/loans/LoansWarranties.json");
-const LOAN_INSTALMENTS: &str = include_str!("../fixtures/loans/LoansInstalments.json");
-const LOAN_PAYMENTS: &str = include_str!("../fixtures/loans/LoansPayments.json");
 
 /// Monthly bills of a card: twelve, the latest due ten days from today.
 const BILLS: i64 = 12;
@@ -842,66 +841,174 @@ impl CreditCardsConnector for SyntheticBank {
     }
 }
 
-#[async_trait]
-impl CreditOperationsConnector<Loans> for SyntheticBank {
-    async fn contracts(
-        &self,
-        ctx: &DataRequestContext,
-        window: Window,
-    ) -> Result<Page<LoansListContract>, ConnectorError> {
-        let all = self
-            .listed(ctx, ResourceType::Loan)?
-            .into_iter()
-            .map(|r| {
+/// The synthetic contracts of one credit product: its fixtures and the
+/// resource type of its contracts.
+macro_rules! synthetic_credit {
+    ($product:ty, $kind:expr, $dir:literal, $summary:literal, $contract:literal, $warranty:literal, $instalments:literal, $payments:literal) => {
+        #[async_trait]
+        impl CreditOperationsConnector<$product> for SyntheticBank {
+            async fn contracts(
+                &self,
+                ctx: &DataRequestContext,
+                window: Window,
+            ) -> Result<Page<<$product as CreditProduct>::ContractSummary>, ConnectorError> {
+                let all = self
+                    .listed(ctx, $kind)?
+                    .into_iter()
+                    .map(|r| {
+                        fixture(
+                            include_str!(concat!("../fixtures/", $dir, "/", $summary, ".json")),
+                            json!({"contractId": r.id, "brandName": self.brand_name, "companyCnpj": BANK_CNPJ}),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(page_of(&all, window))
+            }
+
+            async fn contract(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Contract, ConnectorError> {
+                self.shared(ctx, contract_id, $kind)?;
                 fixture(
-                    LOAN_SUMMARY,
-                    json!({"contractId": r.id, "brandName": self.brand_name, "companyCnpj": BANK_CNPJ}),
+                    include_str!(concat!("../fixtures/", $dir, "/", $contract, ".json")),
+                    json!({}),
                 )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(page_of(&all, window))
-    }
+            }
 
-    async fn contract(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansContract, ConnectorError> {
-        self.shared(ctx, contract_id, ResourceType::Loan)?;
-        fixture(LOAN_CONTRACT, json!({}))
-    }
+            async fn warranties(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+                window: Window,
+            ) -> Result<Page<<$product as CreditProduct>::Warranty>, ConnectorError> {
+                self.shared(ctx, contract_id, $kind)?;
+                let warranty: <$product as CreditProduct>::Warranty = fixture(
+                    include_str!(concat!("../fixtures/", $dir, "/", $warranty, ".json")),
+                    json!({}),
+                )?;
+                Ok(page_of(&[warranty], window))
+            }
 
-    async fn warranties(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-        window: Window,
-    ) -> Result<Page<LoansWarranties>, ConnectorError> {
-        self.shared(ctx, contract_id, ResourceType::Loan)?;
-        Ok(page_of(
-            &[fixture::<LoansWarranties>(LOAN_WARRANTY, json!({}))?],
-            window,
-        ))
-    }
+            async fn scheduled_instalments(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Instalments, ConnectorError> {
+                self.shared(ctx, contract_id, $kind)?;
+                fixture(
+                    include_str!(concat!("../fixtures/", $dir, "/", $instalments, ".json")),
+                    json!({}),
+                )
+            }
 
-    async fn scheduled_instalments(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansInstalments, ConnectorError> {
-        self.shared(ctx, contract_id, ResourceType::Loan)?;
-        fixture(LOAN_INSTALMENTS, json!({}))
-    }
+            async fn payments(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Payments, ConnectorError> {
+                self.shared(ctx, contract_id, $kind)?;
+                fixture(
+                    include_str!(concat!("../fixtures/", $dir, "/", $payments, ".json")),
+                    json!({}),
+                )
+            }
+        }
 
-    async fn payments(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansPayments, ConnectorError> {
-        self.shared(ctx, contract_id, ResourceType::Loan)?;
-        fixture(LOAN_PAYMENTS, json!({}))
-    }
+        #[async_trait]
+        impl<T: CreditOperationsConnector<$product>> CreditOperationsConnector<$product>
+            for ConnectorSpy<T>
+        {
+            async fn contracts(
+                &self,
+                ctx: &DataRequestContext,
+                window: Window,
+            ) -> Result<Page<<$product as CreditProduct>::ContractSummary>, ConnectorError> {
+                self.record(concat!($dir, ".contracts"), None);
+                self.inner.contracts(ctx, window).await
+            }
+
+            async fn contract(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Contract, ConnectorError> {
+                self.record(concat!($dir, ".contract"), Some(contract_id));
+                self.inner.contract(ctx, contract_id).await
+            }
+
+            async fn warranties(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+                window: Window,
+            ) -> Result<Page<<$product as CreditProduct>::Warranty>, ConnectorError> {
+                self.record(concat!($dir, ".warranties"), Some(contract_id));
+                self.inner.warranties(ctx, contract_id, window).await
+            }
+
+            async fn scheduled_instalments(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Instalments, ConnectorError> {
+                self.record(concat!($dir, ".scheduled_instalments"), Some(contract_id));
+                self.inner.scheduled_instalments(ctx, contract_id).await
+            }
+
+            async fn payments(
+                &self,
+                ctx: &DataRequestContext,
+                contract_id: &ResourceId,
+            ) -> Result<<$product as CreditProduct>::Payments, ConnectorError> {
+                self.record(concat!($dir, ".payments"), Some(contract_id));
+                self.inner.payments(ctx, contract_id).await
+            }
+        }
+    };
 }
+
+synthetic_credit!(
+    Loans,
+    ResourceType::Loan,
+    "loans",
+    "LoansListContract",
+    "LoansContract",
+    "LoansWarranties",
+    "LoansInstalments",
+    "LoansPayments"
+);
+synthetic_credit!(
+    Financings,
+    ResourceType::Financing,
+    "financings",
+    "FinancingsListContract",
+    "FinancingsContract",
+    "FinancingsWarranties",
+    "FinancingsInstalments",
+    "FinancingsPayments"
+);
+synthetic_credit!(
+    InvoiceFinancings,
+    ResourceType::InvoiceFinancing,
+    "invoice-financings",
+    "InvoiceFinancingsContractData",
+    "InvoiceFinancingsContract",
+    "InvoiceFinancingsContractedWarranty",
+    "InvoiceFinancingsInstalments",
+    "InvoiceFinancingsPayments"
+);
+synthetic_credit!(
+    UnarrangedAccountsOverdraft,
+    ResourceType::UnarrangedAccountOverdraft,
+    "unarranged-accounts-overdraft",
+    "UnarrangedAccountOverdraftContractListData",
+    "UnarrangedAccountOverdraftContractData",
+    "UnarrangedAccountsOverdraftContractedWarranty",
+    "UnarrangedAccountOverdraftInstalmentsData",
+    "UnarrangedAccountOverdraftPaymentsData"
+);
 
 #[async_trait]
 impl CustomerResources for SyntheticBank {
@@ -1171,54 +1278,5 @@ impl<T: CreditCardsConnector> CreditCardsConnector for ConnectorSpy<T> {
         self.inner
             .transactions(ctx, account_id, query, window)
             .await
-    }
-}
-
-#[async_trait]
-impl<T: CreditOperationsConnector<Loans>> CreditOperationsConnector<Loans> for ConnectorSpy<T> {
-    async fn contracts(
-        &self,
-        ctx: &DataRequestContext,
-        window: Window,
-    ) -> Result<Page<LoansListContract>, ConnectorError> {
-        self.record("loans.contracts", None);
-        self.inner.contracts(ctx, window).await
-    }
-
-    async fn contract(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansContract, ConnectorError> {
-        self.record("loans.contract", Some(contract_id));
-        self.inner.contract(ctx, contract_id).await
-    }
-
-    async fn warranties(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-        window: Window,
-    ) -> Result<Page<LoansWarranties>, ConnectorError> {
-        self.record("loans.warranties", Some(contract_id));
-        self.inner.warranties(ctx, contract_id, window).await
-    }
-
-    async fn scheduled_instalments(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansInstalments, ConnectorError> {
-        self.record("loans.scheduled_instalments", Some(contract_id));
-        self.inner.scheduled_instalments(ctx, contract_id).await
-    }
-
-    async fn payments(
-        &self,
-        ctx: &DataRequestContext,
-        contract_id: &ResourceId,
-    ) -> Result<LoansPayments, ConnectorError> {
-        self.record("loans.payments", Some(contract_id));
-        self.inner.payments(ctx, contract_id).await
     }
 }

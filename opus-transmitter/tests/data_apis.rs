@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use opus_consent::{DataConsentPolicy, DataConsents};
-use opus_core::connector::Loans;
+use opus_core::connector::{Financings, InvoiceFinancings, Loans, UnarrangedAccountsOverdraft};
 use opus_core::consent::{ConsentStatus, DataConsent, Permission};
 use opus_core::seal::Sealer;
 use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
@@ -47,11 +47,17 @@ fn spec(api: &str, version: &str) -> &'static OpenApi {
     static RESOURCES: OnceLock<OpenApi> = OnceLock::new();
     static CARDS: OnceLock<OpenApi> = OnceLock::new();
     static LOANS: OnceLock<OpenApi> = OnceLock::new();
+    static FINANCINGS: OnceLock<OpenApi> = OnceLock::new();
+    static INVOICE_FINANCINGS: OnceLock<OpenApi> = OnceLock::new();
+    static OVERDRAFT: OnceLock<OpenApi> = OnceLock::new();
     let cell = match api {
         "accounts" => &ACCOUNTS,
         "customers" => &CUSTOMERS,
         "credit-cards" => &CARDS,
         "loans" => &LOANS,
+        "financings" => &FINANCINGS,
+        "invoice-financings" => &INVOICE_FINANCINGS,
+        "unarranged-accounts-overdraft" => &OVERDRAFT,
         _ => &RESOURCES,
     };
     cell.get_or_init(|| OpenApi::load(api, version).unwrap())
@@ -64,7 +70,8 @@ fn conforms(api: &str, template: &str, status: StatusCode, body: &Value) {
         "accounts" => "2.4.2",
         "customers" => "2.2.1",
         "credit-cards" => "2.3.1",
-        "loans" => "2.5.0",
+        "loans" | "unarranged-accounts-overdraft" => "2.5.0",
+        "financings" | "invoice-financings" => "2.4.0",
         _ => "3.1.0",
     };
     let problems = spec(api, version)
@@ -158,6 +165,9 @@ impl Fixture {
         .resources(spy.clone())
         .credit_cards(spy.clone())
         .credit_operations::<Loans>(spy.clone())
+        .credit_operations::<Financings>(spy.clone())
+        .credit_operations::<InvoiceFinancings>(spy.clone())
+        .credit_operations::<UnarrangedAccountsOverdraft>(spy.clone())
         .build();
         Self {
             storage,
@@ -205,7 +215,7 @@ impl Fixture {
         let token = self
             .token(
                 &consent_id,
-                "openid accounts customers resources credit-cards-accounts loans",
+                "openid accounts customers resources credit-cards-accounts loans financings invoice-financings unarranged-accounts-overdraft",
             )
             .await;
         (consent_id, token)
@@ -1031,48 +1041,89 @@ async fn credit_card_endpoints_answer_as_the_spec_says() {
 }
 
 #[tokio::test]
-async fn loan_endpoints_answer_as_the_spec_says() {
+async fn credit_operation_endpoints_answer_as_the_spec_says() {
     let f = Fixture::new().await;
-    let (_, token) = f
-        .consent(
-            MARIA_CPF,
+    let operations = [
+        (
+            "loans",
+            LOAN,
             None,
-            &[
+            [
                 Permission::LoansRead,
                 Permission::LoansWarrantiesRead,
                 Permission::LoansScheduledInstalmentsRead,
                 Permission::LoansPaymentsRead,
-                Permission::ResourcesRead,
             ],
-            &[LOAN],
-        )
-        .await;
-    let base = "loans/v2/contracts";
-    for (template, path) in [
-        ("/contracts", base.to_owned()),
-        ("/contracts/{contractId}", format!("{base}/{LOAN}")),
-        (
-            "/contracts/{contractId}/warranties",
-            format!("{base}/{LOAN}/warranties"),
         ),
         (
-            "/contracts/{contractId}/scheduled-instalments",
-            format!("{base}/{LOAN}/scheduled-instalments"),
+            "financings",
+            "fin-maria-imobiliario",
+            None,
+            [
+                Permission::FinancingsRead,
+                Permission::FinancingsWarrantiesRead,
+                Permission::FinancingsScheduledInstalmentsRead,
+                Permission::FinancingsPaymentsRead,
+            ],
         ),
         (
-            "/contracts/{contractId}/payments",
-            format!("{base}/{LOAN}/payments"),
+            "invoice-financings",
+            "inv-padaria-duplicatas",
+            Some(PADARIA_CNPJ),
+            [
+                Permission::InvoiceFinancingsRead,
+                Permission::InvoiceFinancingsWarrantiesRead,
+                Permission::InvoiceFinancingsScheduledInstalmentsRead,
+                Permission::InvoiceFinancingsPaymentsRead,
+            ],
         ),
-    ] {
-        let (status, body) = f.get(&path, &token).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        conforms("loans", template, status, &body);
+        (
+            "unarranged-accounts-overdraft",
+            "ovd-maria-cheque-especial",
+            None,
+            [
+                Permission::UnarrangedAccountsOverdraftRead,
+                Permission::UnarrangedAccountsOverdraftWarrantiesRead,
+                Permission::UnarrangedAccountsOverdraftScheduledInstalmentsRead,
+                Permission::UnarrangedAccountsOverdraftPaymentsRead,
+            ],
+        ),
+    ];
+    for (api, contract, business, permissions) in operations {
+        let mut granted = permissions.to_vec();
+        granted.push(Permission::ResourcesRead);
+        let (_, token) = f.consent(MARIA_CPF, business, &granted, &[contract]).await;
+        let base = format!("{api}/v2/contracts");
+        for (template, path) in [
+            ("/contracts", base.clone()),
+            ("/contracts/{contractId}", format!("{base}/{contract}")),
+            (
+                "/contracts/{contractId}/warranties",
+                format!("{base}/{contract}/warranties"),
+            ),
+            (
+                "/contracts/{contractId}/scheduled-instalments",
+                format!("{base}/{contract}/scheduled-instalments"),
+            ),
+            (
+                "/contracts/{contractId}/payments",
+                format!("{base}/{contract}/payments"),
+            ),
+        ] {
+            let (status, body) = f.get(&path, &token).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            conforms(api, template, status, &body);
+        }
+        let (_, list) = f.get(&base, &token).await;
+        assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(list["data"][0]["contractId"], contract);
+        // Another product's contract is not in this consent.
+        let (status, body) = f
+            .get(&format!("{base}/loan-maria-consignado"), &token)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        conforms(api, "/contracts/{contractId}", status, &body);
     }
-    let (_, list) = f.get(base, &token).await;
-    assert_eq!(list["data"][0]["contractId"], LOAN);
-    // An API the bank does not offer is not found.
-    let (status, _) = f.get("financings/v2/contracts", &token).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
