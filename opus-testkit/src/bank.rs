@@ -6,8 +6,8 @@
 //! | who | document | resources |
 //! |---|---|---|
 //! | Maria Oliveira (PF) | CPF 529.982.247-25 | a checking and a savings account, two credit cards, two loans, a real-estate financing, an overdraft |
-//! | João Souza (PF) | CPF 111.444.777-35 | a checking and a savings account, a closed one (`UNAVAILABLE`), a card, a loan |
-//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking and a prepaid payment account, a card, a loan, an invoice financing |
+//! | João Souza (PF) | CPF 111.444.777-35 | a checking and a savings account, a closed one (`UNAVAILABLE`), a card on hold (`TEMPORARILY_UNAVAILABLE`), a loan |
+//! | Padaria Azul Ltda (PJ), represented by Maria | CNPJ 11.222.333/0001-81 | a business checking and a prepaid payment account, a joint account awaiting a second partner (`PENDING_AUTHORISATION`), a card, a loan, an invoice financing |
 //!
 //! Cards have twelve monthly bills and a transaction every five days; the
 //! loan has one contract with its warranty, instalments and payments. Each
@@ -309,7 +309,11 @@ impl SyntheticBank {
                         MARIA_CPF,
                     ),
                     closed,
-                    other("card-joao-elo", ResourceType::CreditCardAccount),
+                    // Blocked for a while (fraud hold).
+                    other("card-joao-elo", ResourceType::CreditCardAccount).map(|mut card| {
+                        card.status = ResourceStatus::TemporarilyUnavailable;
+                        card
+                    }),
                     other("loan-joao-veiculo", ResourceType::Loan),
                 ]
                 .into_iter()
@@ -337,6 +341,19 @@ impl SyntheticBank {
                         today,
                         MARIA_CPF,
                     ),
+                    // Needs a second partner's approval.
+                    account(
+                        33,
+                        "acc-padaria-conjunta",
+                        AccountType::ContaDepositoAVista,
+                        "55667790",
+                        today,
+                        JOAO_CPF,
+                    )
+                    .map(|mut joint| {
+                        joint.status = ResourceStatus::PendingAuthorisation;
+                        joint
+                    }),
                     other("card-padaria-empresarial", ResourceType::CreditCardAccount),
                     other("loan-padaria-capital-de-giro", ResourceType::Loan),
                     other("inv-padaria-duplicatas", ResourceType::InvoiceFinancing),
@@ -386,10 +403,20 @@ impl SyntheticBank {
             .find(|r| &r.id == id && ctx.resources.contains(&r.id))
             .ok_or(ConnectorError::NotFound)?;
         let account = resource.account.as_ref().ok_or(ConnectorError::NotFound)?;
-        if resource.status != ResourceStatus::Available {
-            return Err(ConnectorError::ResourceUnavailable);
-        }
+        status_error(resource.status)?;
         Ok((resource, account))
+    }
+}
+
+/// The connector's answer for a shared resource that is not available.
+fn status_error(status: ResourceStatus) -> Result<(), ConnectorError> {
+    match status {
+        ResourceStatus::Available => Ok(()),
+        ResourceStatus::TemporarilyUnavailable => {
+            Err(ConnectorError::ResourceTemporarilyUnavailable)
+        }
+        ResourceStatus::PendingAuthorisation => Err(ConnectorError::ResourceAwaitingAuthorisation),
+        _ => Err(ConnectorError::ResourceUnavailable),
     }
 }
 
@@ -671,9 +698,7 @@ impl SyntheticBank {
             .iter()
             .find(|r| &r.id == id && r.kind == kind && ctx.resources.contains(&r.id))
             .ok_or(ConnectorError::NotFound)?;
-        if resource.status != ResourceStatus::Available {
-            return Err(ConnectorError::ResourceUnavailable);
-        }
+        status_error(resource.status)?;
         Ok(resource)
     }
 

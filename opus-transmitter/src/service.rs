@@ -600,6 +600,18 @@ fn connector_error(e: ConnectorError) -> ApiError {
             "Recurso indisponível.",
             "O recurso solicitado está indisponível.",
         ),
+        ConnectorError::ResourceTemporarilyUnavailable => ApiError::new(
+            ApiErrorKind::Forbidden,
+            "STATUS_RESOURCE_TEMPORARILY_UNAVAILABLE",
+            "Recurso temporariamente indisponível.",
+            "O recurso solicitado está temporariamente indisponível.",
+        ),
+        ConnectorError::ResourceAwaitingAuthorisation => ApiError::new(
+            ApiErrorKind::Forbidden,
+            "STATUS_RESOURCE_AWAITING_AUTHORIZATION",
+            "Recurso aguardando autorização.",
+            "O recurso solicitado aguarda a autorização de outros titulares.",
+        ),
         ConnectorError::Timeout => ApiError::gateway_timeout(),
         e => {
             tracing::warn!(error = %e, "connector failed");

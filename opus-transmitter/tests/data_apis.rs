@@ -1223,3 +1223,78 @@ async fn c5_04_customer_quotas_are_minimums_the_institution_may_raise() {
         assert_eq!(status, StatusCode::OK, "call {n}: the minimum stands");
     }
 }
+
+#[tokio::test]
+async fn c4_12_c3_05_resources_awaiting_approval_or_on_hold_are_listed_and_refused() {
+    let f = Fixture::new().await;
+    // A PJ consent over the company's accounts, one of them joint.
+    let (_, token) = f
+        .consent(
+            MARIA_CPF,
+            Some(PADARIA_CNPJ),
+            &ACCOUNT_PERMISSIONS,
+            &["acc-padaria-corrente", "acc-padaria-conjunta"],
+        )
+        .await;
+    let (_, resources) = f.get("resources/v3/resources", &token).await;
+    conforms("resources", "/resources", StatusCode::OK, &resources);
+    let joint = resources["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resourceId"] == "acc-padaria-conjunta")
+        .unwrap();
+    assert_eq!(joint["status"], "PENDING_AUTHORISATION");
+    let (_, list) = f.get("accounts/v2/accounts", &token).await;
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["accountId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["acc-padaria-corrente"]);
+    let (status, body) = f
+        .get("accounts/v2/accounts/acc-padaria-conjunta/balances", &token)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["errors"][0]["code"],
+        "STATUS_RESOURCE_AWAITING_AUTHORIZATION"
+    );
+    conforms("accounts", "/accounts/{accountId}/balances", status, &body);
+
+    // A card on hold.
+    let (_, token) = f
+        .consent(
+            JOAO_CPF,
+            None,
+            &[
+                Permission::CreditCardsAccountsRead,
+                Permission::CreditCardsAccountsLimitsRead,
+                Permission::ResourcesRead,
+            ],
+            &["card-joao-elo"],
+        )
+        .await;
+    let (_, resources) = f.get("resources/v3/resources", &token).await;
+    assert_eq!(resources["data"][0]["status"], "TEMPORARILY_UNAVAILABLE");
+    let (_, cards) = f.get("credit-cards-accounts/v2/accounts", &token).await;
+    assert!(cards["data"].as_array().unwrap().is_empty(), "{cards}");
+    let (status, body) = f
+        .get(
+            "credit-cards-accounts/v2/accounts/card-joao-elo/limits",
+            &token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["errors"][0]["code"],
+        "STATUS_RESOURCE_TEMPORARILY_UNAVAILABLE"
+    );
+    conforms(
+        "credit-cards",
+        "/accounts/{creditCardAccountId}/limits",
+        status,
+        &body,
+    );
+}

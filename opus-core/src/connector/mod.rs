@@ -104,10 +104,18 @@ pub enum ConnectorError {
     /// The resource does not exist for this customer (answered 404).
     #[error("resource not found")]
     NotFound,
-    /// The resource exists but cannot be served now (e.g. a blocked account;
-    /// answered as the API specifies for unavailable resources).
+    /// The resource is no longer available (e.g. a closed account): 403
+    /// `STATUS_RESOURCE_UNAVAILABLE`.
     #[error("resource unavailable")]
     ResourceUnavailable,
+    /// The resource is temporarily blocked (e.g. a fraud hold): 403
+    /// `STATUS_RESOURCE_TEMPORARILY_UNAVAILABLE`.
+    #[error("resource temporarily unavailable")]
+    ResourceTemporarilyUnavailable,
+    /// The resource awaits other approvers (joint account): 403
+    /// `STATUS_RESOURCE_AWAITING_AUTHORIZATION`.
+    #[error("resource awaiting authorisation")]
+    ResourceAwaitingAuthorisation,
     /// The back office did not answer in time (answered 504).
     #[error("back office timed out")]
     Timeout,
