@@ -1,19 +1,16 @@
 //! The FAPI-BR part of the sandbox: the bank's authorization server and a
 //! fintech, in process, through every step a real journey takes.
 
-use std::convert::Infallible;
 use std::error::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
+use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use opus_core::consent::{
-    ConsentStatus, DataConsent, DataRejection, DataRejectionCode, DataRejectionReason, Permission,
-    RejectedBy,
-};
+use opus_consent::{DataConsentPolicy, DataConsents};
+use opus_core::consent::{ConsentStatus, DataConsent, Permission};
 use opus_core::keys::{KeyCustody, KeyPurpose};
 use opus_core::seal::Sealer;
 use opus_core::{Brand, ClientId, Clock, ConsentId, Cpf, Storage};
@@ -22,12 +19,13 @@ use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::jose::jwe::{self, JwePolicy};
 use opus_fapi::jose::jws::{self, JwsPolicy};
 use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
-use opus_fapi::server::guard::{ResourceGuardLayer, VerifiedAccess};
+use opus_fapi::server::guard::ResourceGuardLayer;
 use opus_fapi::server::{AuthorizationServer, DirectoryClientKeys, Registration, ServerBrand};
 use opus_testkit::{
     IssuedCertificate, ManualClock, MockDirectory, OfbSubject, RecordingAuthenticator,
-    TEST_PASSWORD, TestPki,
+    SyntheticBank, TEST_PASSWORD, TestPki,
 };
+use opus_transmitter::DataApis;
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
@@ -143,12 +141,15 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
     // The server's own interaction pages; the test login takes the
     // customer's CPF and the test password.
     let authenticator = Arc::new(RecordingAuthenticator::pages().with_clock(clock.clone()));
+    // The bank's back office: seeded customers, accounts and contracts.
+    let bank = SyntheticBank::new(clock.now().date_in_brasilia());
     let mut builder = AuthorizationServer::builder()
         .storage(storage.clone())
         .sealer(sealer.clone())
         .clock(clock.clone())
         .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
         .authenticator(authenticator.clone())
+        .customer_resources(Arc::new(bank.clone()))
         .registration(Registration::new(directory.clone(), SSA_ISSUER));
     for (i, b) in brands.iter().enumerate() {
         let keys = SoftwareKeyCustody::builder()
@@ -330,16 +331,22 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         None,
     )
     .await?;
+    let offered: Vec<Value> = view["resources"]
+        .as_array()
+        .map(|r| r.iter().map(|r| r["resourceId"].clone()).collect())
+        .unwrap_or_default();
     println!(
-        "  authenticate: {status}, step {}, permissions {}",
-        view["step"], view["consent"]["permissions"]
+        "  authenticate: {status}, step {}, permissions {}, the customer's accounts on offer {}",
+        view["step"],
+        view["consent"]["permissions"],
+        Value::from(offered.clone())
     );
     let (status, _, view) = send(
         &server,
         command(
             Method::POST,
             format!("{path}/decision"),
-            Some(json!({"decision": "approve"})),
+            Some(json!({"decision": "approve", "resources": offered})),
         )?,
         None,
     )
@@ -420,60 +427,89 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         tokens["expires_in"]
     );
 
-    let accounts = tower::service_fn(|request: Request<Full<Bytes>>| async move {
-        let consent = request
-            .extensions()
-            .get::<VerifiedAccess>()
-            .and_then(|a| a.consent_id.clone())
-            .map(|c| c.to_string())
-            .unwrap_or_default();
-        let body = json!({"data": [], "consent": consent}).to_string();
-        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body))))
-    });
+    // The data transmitter in front of the bank's back office.
+    let consents = DataConsents::new(
+        storage.clone(),
+        sealer.clone(),
+        clock.clone(),
+        DataConsentPolicy::default(),
+    );
+    let shared = Arc::new(bank);
+    let apis = DataApis::builder(
+        brand.clone(),
+        consents.clone(),
+        storage.clone(),
+        sealer.clone(),
+        clock.clone(),
+    )
+    .resources(shared.clone())
+    .accounts(shared)
+    .build();
     let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
-        .require_scope("accounts")
         .require_authorised_consent();
-    let api = ClientCertificateLayer::tls_only().layer(guard.layer(accounts));
-    let call = |cert: &IssuedCertificate| -> Result<Request<Full<Bytes>>, Failure> {
+    let api = ClientCertificateLayer::tls_only().layer(guard.layer(apis));
+    let accounts_path = brand.api_url("open-banking/accounts/v2/accounts")?;
+    let call = |path: &str, cert: &IssuedCertificate| -> Result<Request<Full<Bytes>>, Failure> {
         let mut request = Request::builder()
-            .uri("/open-banking/accounts/v2/accounts")
+            .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {access}"))
             .header("x-fapi-interaction-id", uuid::Uuid::new_v4().to_string())
             .body(Full::default())?;
         request.extensions_mut().insert(connection(Some(cert)));
         Ok(request)
     };
-    let ok = api.clone().oneshot(call(transport)?).await?;
+    let ok = api
+        .clone()
+        .oneshot(call(accounts_path.path(), transport)?)
+        .await?;
+    let listed: Value = serde_json::from_slice(
+        &ok.into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes(),
+    )?;
+    let first = listed["data"][0]["accountId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let balances_path = brand.api_url(&format!(
+        "open-banking/accounts/v2/accounts/{first}/balances"
+    ))?;
+    let balances = api
+        .clone()
+        .oneshot(call(balances_path.path(), transport)?)
+        .await?;
+    let balances: Value = serde_json::from_slice(
+        &balances
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes(),
+    )?;
+    println!(
+        "  GET accounts: {} accounts shared; balances of {first}: available {}",
+        listed["data"].as_array().map_or(0, Vec::len),
+        balances["data"]["availableAmount"]["amount"]
+    );
     let thief_subject = OfbSubject::example("thief.localhost", tpp.cnpj.clone());
     let thief = pki.transport_certificate(&thief_subject)?;
-    let stolen = api.clone().oneshot(call(&thief)?).await?;
+    let stolen = api
+        .clone()
+        .oneshot(call(accounts_path.path(), &thief)?)
+        .await?;
     println!(
-        "  GET accounts with the fintech's certificate: {}; the same token with another certificate: {}",
-        ok.status(),
+        "  the same token with another certificate: {}",
         stolen.status()
     );
 
     // The customer revokes at the bank: the consent ends, refresh stops.
-    let record = storage
-        .consents
-        .get_consent(brand.id(), &consent_id)
-        .await?
-        .ok_or("consent")?;
-    let mut revoked = DataConsent::open(&record, &sealer).await?;
-    revoked.status = ConsentStatus::Rejected;
-    revoked.status_update_date_time = clock.now();
-    revoked.rejection = Some(DataRejection {
-        rejected_by: RejectedBy::User,
-        reason: DataRejectionReason {
-            code: DataRejectionCode::CustomerManuallyRevoked,
-            additional_information: None,
-        },
-    });
-    storage
-        .consents
-        .update_consent(&revoked.seal(&sealer)?, record.version, &[])
+    consents.end_by_customer(brand.id(), &consent_id).await?;
+    let after = api
+        .clone()
+        .oneshot(call(accounts_path.path(), transport)?)
         .await?;
-    let after = api.clone().oneshot(call(transport)?).await?;
     let assertion = client_assertion(
         signer.as_ref(),
         &client_id,
