@@ -26,6 +26,8 @@
 //!   keystores), cached with a time to live and a stale-while-unreachable
 //!   window.
 //! * [`client`]: client-side primitives (`private_key_jwt` assertions, PKCE).
+//! * [`message`]: signed request and response bodies of the payments family
+//!   (`application/jwt`: directory keys, `iss`/`aud`/`iat`, single-use `jti`).
 //!
 //! **What it is not for.** Business rules of consents and payments, storage,
 //! HTTP routing: those live in the domain crates.
@@ -43,6 +45,7 @@
 //! | FAPI-BR §3.1–3.10, RFC 9126, RFC 9101, RFC 7523, RFC 7009, RFC 7662, OIDC Core hybrid flow | [`server`] |
 //! | FAPI-BR §4, RFC 7591, RFC 7592 (DCR/DCM) | [`server`] |
 //! | FAPI-BR §5.1–5.2, §3.10 resource access | [`server::guard`] |
+//! | FAPI-BR §5.3 signed messages | [`message`] |
 //!
 //! ## Quick start
 //!
@@ -86,5 +89,6 @@ pub mod client;
 pub mod custody;
 pub mod directory;
 pub mod jose;
+pub mod message;
 pub mod mtls;
 pub mod server;
