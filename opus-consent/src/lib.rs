@@ -13,12 +13,18 @@
 //!   client, show one, revoke as the customer or end as the institution —
 //!   behind the bank's own [`management::ChannelAuthenticator`].
 //!
-//! Payment and recurring consents are not here yet.
+//! - [`payments`]: payment consents (Payments API 4.0.0): validation,
+//!   the authorisation and consumption deadlines, and the consents endpoints
+//!   with signed bodies and idempotency keys.
+//!
+//! Recurring (automatic-payments) consents are not here yet.
 
 pub mod api;
 pub mod data;
 pub mod management;
+pub mod payments;
 
 pub use api::ConsentsApi;
 pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents, ExtendDataConsent};
 pub use management::{ChannelAuthenticator, ChannelPrincipal, ManagementApi};
+pub use payments::{PaymentConsent, PaymentConsents, PaymentConsentsApi};

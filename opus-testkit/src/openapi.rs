@@ -191,6 +191,7 @@ impl OpenApi {
             .and_then(|c| {
                 c.get("application/json")
                     .or_else(|| c.get("application/json; charset=utf-8"))
+                    .or_else(|| c.get("application/jwt"))
             })
             .and_then(|c| c.get("schema"))
             .ok_or_else(|| {
@@ -199,7 +200,8 @@ impl OpenApi {
         self.check(format!("response {method} {path} {status}"), schema, body)
     }
 
-    /// The problems of `body` as the request body of `method path`.
+    /// The problems of `body` as the request body of `method path` (for a
+    /// signed body, `body` is the JWT's payload).
     ///
     /// # Errors
     /// [`OpenApiError`] when the spec has no such request body.
@@ -216,7 +218,10 @@ impl OpenApi {
         let request = self.resolve(request)?;
         let schema = request
             .get("content")
-            .and_then(|c| c.get("application/json"))
+            .and_then(|c| {
+                c.get("application/json")
+                    .or_else(|| c.get("application/jwt"))
+            })
             .and_then(|c| c.get("schema"))
             .ok_or_else(|| {
                 OpenApiError::Missing(format!("JSON request body of {method} {path}"))
