@@ -17,12 +17,12 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_consent::{
-    ChannelAuthenticator, ChannelPrincipal, ConsentsApi, DataConsentPolicy, DataConsents,
-    ManagementApi,
+    ChannelAuthenticator, ChannelPrincipal, ConsentRouter, ConsentsApi, DataConsentPolicy,
+    DataConsents, ManagementApi, PaymentConsentAuthorisation, PaymentConsents, PaymentConsentsApi,
 };
 use opus_core::connector::{Financings, InvoiceFinancings, Loans, UnarrangedAccountsOverdraft};
 use opus_core::interaction::AuthenticationEvidence;
-use opus_core::keys::JwkSet;
+use opus_core::keys::{JwkSet, KeyCustody};
 use opus_core::seal::Sealer;
 use opus_core::{
     AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, InteractionSessionId, OrganisationId,
@@ -33,7 +33,7 @@ use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
 use opus_fapi::server::guard::ResourceGuardLayer;
 use opus_fapi::server::{
     AuthorizationServer, Decision, DirectoryClientKeys, InteractionHandle, InteractionView,
-    Registration, ServerBrand, StepName,
+    Registration, ServerBrand, StepName, StoreConsentAuthorisation,
 };
 use opus_store::MemoryStore;
 use opus_testkit::{
@@ -62,6 +62,7 @@ struct Shared {
     guard: ResourceGuardLayer,
     data_guard: ResourceGuardLayer,
     data_apis: DataApis,
+    payments_api: PaymentConsentsApi,
     management: ManagementApi,
     directory: Arc<MockDirectory>,
     pki: TestPki,
@@ -139,14 +140,38 @@ impl LoopbackBank {
             clock.clone(),
         ));
         let synthetic = SyntheticBank::new(clock.now().date_in_brasilia());
-        let keys = SoftwareKeyCustody::builder()
-            .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
-            .build()?;
+        let keys: Arc<dyn KeyCustody> = Arc::new(
+            SoftwareKeyCustody::builder()
+                .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
+                .build()?,
+        );
+        // The brand's signing key is published where initiators look for it.
+        directory.set_organisation_jwks(*brand.organisation_id(), keys.public_jwks().await?);
+        let payment_consents = PaymentConsents::new(storage.clone(), sealer.clone(), clock.clone());
+        let consent_ports = ConsentRouter::new(
+            storage.clone(),
+            Arc::new(StoreConsentAuthorisation::new(
+                storage.clone(),
+                sealer.clone(),
+                clock.clone(),
+            )),
+            Arc::new(PaymentConsentAuthorisation::new(payment_consents.clone())),
+        );
+        let payments_api = PaymentConsentsApi::new(
+            brand.clone(),
+            payment_consents,
+            storage.clone(),
+            sealer.clone(),
+            clock.clone(),
+            directory.clone(),
+            keys.clone(),
+        );
         let server = AuthorizationServer::builder()
             .brand(ServerBrand {
                 brand: brand.clone(),
-                keys: Arc::new(keys),
+                keys,
             })
+            .consent_authorisation(Arc::new(consent_ports))
             .storage(storage.clone())
             .sealer(sealer.clone())
             .clock(clock.clone())
@@ -216,6 +241,7 @@ impl LoopbackBank {
             guard,
             data_guard,
             data_apis,
+            payments_api,
             management,
             directory,
             pki,
@@ -258,6 +284,19 @@ impl LoopbackBank {
     /// Never in practice (the base URL is valid).
     pub fn api_url(&self, path: &str) -> Result<Url, url::ParseError> {
         self.brand.api_url(path)
+    }
+
+    /// The payment consents collection URL (Payments API 4.0.0).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn payment_consents_url(&self) -> Result<Url, url::ParseError> {
+        self.brand.api_url(opus_consent::payments::BASE_PATH)
+    }
+
+    /// The brand's directory organisation (the `iss` of its signed messages).
+    pub fn organisation_id(&self) -> &OrganisationId {
+        self.brand.organisation_id()
     }
 
     /// The management API for the bank's channels (test mode: the customer
@@ -329,6 +368,17 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
     } else if path.starts_with(&consents_prefix) {
         let stack = ClientCertificateLayer::tls_only()
             .layer(shared.guard.layer(shared.consents_api.clone()));
+        match stack.oneshot(request).await {
+            Ok(response) => collect(response).await,
+            Err(never) => match never {},
+        }
+    } else if path.starts_with(&format!(
+        "{}/{}",
+        shared.brand.api_base_url().path().trim_end_matches('/'),
+        opus_consent::payments::BASE_PATH
+    )) {
+        let stack = ClientCertificateLayer::tls_only()
+            .layer(shared.guard.layer(shared.payments_api.clone()));
         match stack.oneshot(request).await {
             Ok(response) => collect(response).await,
             Err(never) => match never {},

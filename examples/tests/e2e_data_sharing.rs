@@ -62,7 +62,33 @@ struct Answer {
     body: Value,
 }
 
+/// A URL under the bank's issuer.
+fn issuer_url(bank: &LoopbackBank, path: &str) -> Url {
+    Url::parse(&format!(
+        "{}/{path}",
+        bank.issuer().as_str().trim_end_matches('/')
+    ))
+    .unwrap()
+}
+
 impl Https {
+    async fn get(&self, url: &Url) -> Answer {
+        self.send(Method::GET, url, &[], None).await
+    }
+
+    /// Like [`Https::send`], also answering the raw body text.
+    async fn send_raw(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<(&str, String)>,
+    ) -> (Answer, String) {
+        let answer = self.send_inner(method, url, headers, body).await;
+        let text = String::from_utf8_lossy(&answer.1).into_owned();
+        (answer.0, text)
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -70,6 +96,16 @@ impl Https {
         headers: &[(&str, String)],
         body: Option<(&str, String)>,
     ) -> Answer {
+        self.send_inner(method, url, headers, body).await.0
+    }
+
+    async fn send_inner(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: Option<(&str, String)>,
+    ) -> (Answer, Bytes) {
         let config = match &self.identity {
             Some((chain, key)) => mtls::client_config(
                 &self.anchors,
@@ -130,11 +166,14 @@ impl Https {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        (
+            Answer {
+                status,
+                headers,
+                body,
+            },
+            bytes,
+        )
     }
 }
 
@@ -147,10 +186,19 @@ fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
     ))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
-    let bank = LoopbackBank::start().await.unwrap();
-    let clock = SystemClock;
+/// A participant registered with the directory (role `role`) and, by DCR,
+/// with the bank: its HTTPS client with the transport certificate, its
+/// signing key, its client id, the bank's discovery document and what the
+/// directory answered.
+struct Participant {
+    https: Https,
+    signer: Arc<dyn opus_core::keys::JwsSigner>,
+    client_id: ClientId,
+    discovery: Value,
+    directory: Value,
+}
+
+async fn join(bank: &LoopbackBank, role: &str) -> Participant {
     let mut https = Https {
         anchors: pem_certs(bank.ca_pem()),
         identity: None,
@@ -179,7 +227,7 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
                 "application/json",
                 json!({
                     "client_name": "Receptora de Teste",
-                    "roles": ["DADOS"],
+                    "roles": [role],
                     "redirect_uris": [REDIRECT],
                     "jwks": keys.public_jwks().await.unwrap(),
                     "transport_csr_pem": csr,
@@ -201,16 +249,7 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
 
     // 2. Discovery and DCR with the software statement.
     let discovery = https
-        .send(
-            Method::GET,
-            &Url::parse(&format!(
-                "{}/.well-known/openid-configuration",
-                bank.issuer().as_str().trim_end_matches('/')
-            ))
-            .unwrap(),
-            &[],
-            None,
-        )
+        .get(&issuer_url(bank, ".well-known/openid-configuration"))
         .await
         .body;
     let endpoint = |name: &str| {
@@ -248,37 +287,146 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         .await;
     assert_eq!(dcr.status, StatusCode::CREATED, "{}", dcr.body);
     let client_id = ClientId::new(dcr.body["client_id"].as_str().unwrap()).unwrap();
-    let token_endpoint = endpoint("token_endpoint");
-    let assertion = |audience: Url| {
-        let signer = signer.clone();
-        let client_id = client_id.clone();
-        async move {
-            client_assertion(
-                signer.as_ref(),
-                &client_id,
-                audience.as_str(),
-                clock.now(),
-                Duration::from_secs(60),
-            )
+    Participant {
+        https,
+        signer,
+        client_id,
+        discovery,
+        directory,
+    }
+}
+
+impl Participant {
+    fn endpoint(&self, name: &str) -> Url {
+        Url::parse(
+            self.discovery["mtls_endpoint_aliases"][name]
+                .as_str()
+                .or_else(|| self.discovery[name].as_str())
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    async fn assertion(&self, audience: &Url) -> String {
+        client_assertion(
+            self.signer.as_ref(),
+            &self.client_id,
+            audience.as_str(),
+            SystemClock.now(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A token from the token endpoint for `grant` (form pairs).
+    async fn token(&self, grant: &[(&str, &str)]) -> Answer {
+        let endpoint = self.endpoint("token_endpoint");
+        let assertion = self.assertion(&endpoint).await;
+        let mut pairs = grant.to_vec();
+        pairs.extend([
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+        ]);
+        self.https
+            .send(Method::POST, &endpoint, &[], form(&pairs))
             .await
-            .unwrap()
-        }
-    };
+    }
+
+    /// PAR for `scope` with a signed request object, the browser's redirect
+    /// chain through the test-mode login back to the callback, and the code
+    /// exchange: the callback's fragment and the token response.
+    async fn authorise(&self, issuer: &str, scope: &str) -> (BTreeMap<String, String>, Answer) {
+        let (verifier, challenge) = pkce_pair().unwrap();
+        let now = SystemClock.now().unix_seconds();
+        let request_object = jws::sign_claims(
+            self.signer.as_ref(),
+            Some("oauth-authz-req+jwt"),
+            &json!({
+                "iss": self.client_id.as_str(),
+                "aud": issuer,
+                "client_id": self.client_id.as_str(),
+                "response_type": "code id_token",
+                "redirect_uri": REDIRECT,
+                "scope": scope,
+                "state": "e2e-state",
+                "nonce": "e2e-nonce",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "nbf": now,
+                "exp": now + 300,
+                "jti": uuid::Uuid::new_v4().to_string(),
+                "acr_values": "urn:brasil:openbanking:loa2",
+            }),
+        )
+        .await
+        .unwrap();
+        let par_endpoint = self.endpoint("pushed_authorization_request_endpoint");
+        let assertion = self.assertion(&par_endpoint).await;
+        let par = self
+            .https
+            .send(
+                Method::POST,
+                &par_endpoint,
+                &[],
+                form(&[
+                    ("client_id", self.client_id.as_str()),
+                    ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", &assertion),
+                    ("request", &request_object),
+                ]),
+            )
+            .await;
+        assert_eq!(par.status, StatusCode::CREATED, "{}", par.body);
+        let mut at =
+            Url::parse(self.discovery["authorization_endpoint"].as_str().unwrap()).unwrap();
+        at.query_pairs_mut()
+            .append_pair("client_id", self.client_id.as_str())
+            .append_pair("request_uri", par.body["request_uri"].as_str().unwrap());
+        let callback = loop {
+            let answer = self.https.send(Method::GET, &at, &[], None).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::SEE_OTHER,
+                "{at}: {}",
+                answer.body
+            );
+            let next = answer.headers[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            if next.starts_with(REDIRECT) {
+                break Url::parse(&next).unwrap();
+            }
+            at = Url::parse(&next).unwrap();
+        };
+        let fragment: BTreeMap<String, String> =
+            url::form_urlencoded::parse(callback.fragment().unwrap().as_bytes())
+                .into_owned()
+                .collect();
+        let tokens = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &fragment["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ])
+            .await;
+        (fragment, tokens)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
+    let bank = LoopbackBank::start().await.unwrap();
+    let clock = SystemClock;
+    let receiver = join(&bank, "DADOS").await;
+    let https = &receiver.https;
 
     // 3. A consent through the Consents API with a client-credentials token.
-    let token = https
-        .send(
-            Method::POST,
-            &token_endpoint,
-            &[],
-            form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "consents"),
-                ("client_id", client_id.as_str()),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion(token_endpoint.clone()).await),
-            ]),
-        )
+    let token = receiver
+        .token(&[("grant_type", "client_credentials"), ("scope", "consents")])
         .await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.body);
     let cc = token.body["access_token"].as_str().unwrap().to_owned();
@@ -334,92 +482,15 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         .to_owned();
 
     // 4. PAR with a signed request object, then the front channel.
-    let (verifier, challenge) = pkce_pair().unwrap();
-    let now = clock.now().unix_seconds();
     let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
-    let request_object = jws::sign_claims(
-        signer.as_ref(),
-        Some("oauth-authz-req+jwt"),
-        &json!({
-            "iss": client_id.as_str(),
-            "aud": issuer,
-            "client_id": client_id.as_str(),
-            "response_type": "code id_token",
-            "redirect_uri": REDIRECT,
-            "scope": format!("openid accounts credit-cards-accounts loans resources consent:{consent_id}"),
-            "state": "e2e-state",
-            "nonce": "e2e-nonce",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "nbf": now,
-            "exp": now + 300,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "acr_values": "urn:brasil:openbanking:loa2",
-        }),
-    )
-    .await
-    .unwrap();
-    let par_endpoint = endpoint("pushed_authorization_request_endpoint");
-    let par = https
-        .send(
-            Method::POST,
-            &par_endpoint,
-            &[],
-            form(&[
-                ("client_id", client_id.as_str()),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion(par_endpoint.clone()).await),
-                ("request", &request_object),
-            ]),
+    let (fragment, exchanged) = receiver
+        .authorise(
+            &issuer,
+            &format!("openid accounts credit-cards-accounts loans resources consent:{consent_id}"),
         )
         .await;
-    assert_eq!(par.status, StatusCode::CREATED, "{}", par.body);
-    let mut authorize = Url::parse(discovery["authorization_endpoint"].as_str().unwrap()).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("client_id", client_id.as_str())
-        .append_pair("request_uri", par.body["request_uri"].as_str().unwrap());
-    // Follow the redirects as a browser would, up to the receiver's callback.
-    let mut at = authorize;
-    let callback = loop {
-        let answer = https.send(Method::GET, &at, &[], None).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SEE_OTHER,
-            "{at}: {}",
-            answer.body
-        );
-        let next = answer.headers[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        if next.starts_with(REDIRECT) {
-            break Url::parse(&next).unwrap();
-        }
-        at = Url::parse(&next).unwrap();
-    };
-    let fragment: BTreeMap<String, String> =
-        url::form_urlencoded::parse(callback.fragment().unwrap().as_bytes())
-            .into_owned()
-            .collect();
     assert_eq!(fragment["state"], "e2e-state");
     assert!(fragment.contains_key("id_token"));
-    let exchanged = https
-        .send(
-            Method::POST,
-            &token_endpoint,
-            &[],
-            form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &fragment["code"]),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-                ("client_id", client_id.as_str()),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion(token_endpoint.clone()).await),
-            ]),
-        )
-        .await;
     assert_eq!(exchanged.status, StatusCode::OK, "{}", exchanged.body);
     let access = exchanged.body["access_token"].as_str().unwrap().to_owned();
     let refresh = exchanged.body["refresh_token"].as_str().unwrap().to_owned();
@@ -513,19 +584,8 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
     // 7. The next data call and the refresh are refused.
     let after = get("open-banking/accounts/v2/accounts".into()).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
-    let refreshed = https
-        .send(
-            Method::POST,
-            &token_endpoint,
-            &[],
-            form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh),
-                ("client_id", client_id.as_str()),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion(token_endpoint.clone()).await),
-            ]),
-        )
+    let refreshed = receiver
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
         .await;
     assert_eq!(
         refreshed.status,
@@ -535,19 +595,8 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
     );
     assert_eq!(refreshed.body["error"], "invalid_grant");
     // The receiver sees the revocation in the Consents API.
-    let token = https
-        .send(
-            Method::POST,
-            &token_endpoint,
-            &[],
-            form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "consents"),
-                ("client_id", client_id.as_str()),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion(token_endpoint.clone()).await),
-            ]),
-        )
+    let token = receiver
+        .token(&[("grant_type", "client_credentials"), ("scope", "consents")])
         .await;
     let cc = token.body["access_token"].as_str().unwrap().to_owned();
     let consent_url =
@@ -561,5 +610,94 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         seen.body["data"]["rejection"]["reason"]["code"],
         "CUSTOMER_MANUALLY_REVOKED"
     );
+    bank.stop().await;
+}
+
+/// The bank's signed answer (`application/jwt`), checked with its keys.
+fn signed_payload(answer: &Answer, raw: &str, keys: &opus_core::keys::JwkSet) -> Value {
+    assert_eq!(answer.headers[header::CONTENT_TYPE], "application/jwt");
+    let verified = jws::verify(raw, keys, &jws::JwsPolicy::ofb()).unwrap();
+    serde_json::to_value(verified.claims().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_consent_signed_both_ways_is_authorised_by_the_customer() {
+    let bank = LoopbackBank::start().await.unwrap();
+    let initiator = join(&bank, "PAGTO").await;
+    let org = initiator.directory["org_id"].as_str().unwrap().to_owned();
+    let cc = initiator
+        .token(&[("grant_type", "client_credentials"), ("scope", "payments")])
+        .await;
+    assert_eq!(cc.status, StatusCode::OK, "{}", cc.body);
+    let cc = cc.body["access_token"].as_str().unwrap().to_owned();
+    let consents = bank.payment_consents_url().unwrap();
+    let today = SystemClock.now().date_in_brasilia().to_string();
+    let now = SystemClock.now().unix_seconds();
+    let request = jws::sign_claims(
+        initiator.signer.as_ref(),
+        Some("JWT"),
+        &json!({
+            "data": {
+                "loggedUser": {"document": {"identification": sandbox_customer().unwrap().as_str(), "rel": "CPF"}},
+                "creditor": {"personType": "PESSOA_NATURAL", "cpfCnpj": "11144477735", "name": "João Souza"},
+                "payment": {
+                    "type": "PIX", "date": today, "currency": "BRL", "amount": "150.00",
+                    "details": {"localInstrument": "DICT", "proxy": "joao@example.com",
+                        "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}}
+                }
+            },
+            "iss": org,
+            "aud": consents.as_str(),
+            "iat": now,
+            "jti": uuid::Uuid::new_v4().to_string(),
+        }),
+    )
+    .await
+    .unwrap();
+    let headers = vec![
+        ("authorization", format!("Bearer {cc}")),
+        ("x-fapi-interaction-id", INTERACTION.to_owned()),
+        ("x-idempotency-key", uuid::Uuid::new_v4().to_string()),
+    ];
+    let raw = initiator
+        .https
+        .send_raw(
+            Method::POST,
+            &consents,
+            &headers,
+            Some(("application/jwt", request)),
+        )
+        .await;
+    let bank_keys: opus_core::keys::JwkSet =
+        serde_json::from_value(initiator.https.get(&issuer_url(&bank, "jwks")).await.body).unwrap();
+    assert_eq!(raw.0.status, StatusCode::CREATED, "{}", raw.1);
+    let created = signed_payload(&raw.0, &raw.1, &bank_keys);
+    assert_eq!(created["aud"], org.as_str());
+    assert_eq!(created["iss"], bank.organisation_id().to_string());
+    assert_eq!(created["data"]["status"], "AWAITING_AUTHORISATION");
+    let consent_id = created["data"]["consentId"].as_str().unwrap().to_owned();
+
+    // The customer approves at the bank; the code becomes tokens.
+    let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
+    let (_, tokens) = initiator
+        .authorise(&issuer, &format!("openid payments consent:{consent_id}"))
+        .await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    assert!(
+        tokens.body["scope"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("consent:{consent_id}"))
+    );
+
+    // The consent is AUTHORISED, read in a signed answer.
+    let read_url = Url::parse(&format!("{consents}/{consent_id}")).unwrap();
+    let raw = initiator
+        .https
+        .send_raw(Method::GET, &read_url, &headers[..2], None)
+        .await;
+    assert_eq!(raw.0.status, StatusCode::OK, "{}", raw.1);
+    let read = signed_payload(&raw.0, &raw.1, &bank_keys);
+    assert_eq!(read["data"]["status"], "AUTHORISED", "{read}");
     bank.stop().await;
 }

@@ -27,4 +27,6 @@ pub mod payments;
 pub use api::ConsentsApi;
 pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents, ExtendDataConsent};
 pub use management::{ChannelAuthenticator, ChannelPrincipal, ManagementApi};
-pub use payments::{PaymentConsent, PaymentConsents, PaymentConsentsApi};
+pub use payments::{
+    ConsentRouter, PaymentConsent, PaymentConsentAuthorisation, PaymentConsents, PaymentConsentsApi,
+};

@@ -984,3 +984,239 @@ where
         Box::pin(async move { Ok(inner.handle(request).await) })
     }
 }
+
+// ---------------------------------------------------------------- authorisation
+
+/// The consent port for payment consents: what the consent screen shows
+/// and what the customer's decision does. The customer chooses the account
+/// to pay from (`ACCOUNT` resources).
+#[derive(Debug, Clone)]
+pub struct PaymentConsentAuthorisation {
+    consents: PaymentConsents,
+}
+
+impl PaymentConsentAuthorisation {
+    /// Over `consents`.
+    pub fn new(consents: PaymentConsents) -> Self {
+        Self { consents }
+    }
+
+    /// Compare-and-set of the consent's new state; `false` when another
+    /// writer moved it on first.
+    async fn store(
+        &self,
+        consent: &PaymentConsent,
+    ) -> Result<bool, opus_core::interaction::InteractionError> {
+        let record = consent.seal(&self.consents.sealer).map_err(port_error)?;
+        match self
+            .consents
+            .storage
+            .consents
+            .update_consent(&record, consent.version, &[])
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(opus_core::interaction::InteractionError::Unavailable(
+                Box::new(e),
+            )),
+        }
+    }
+}
+
+fn port_error(e: ApiError) -> opus_core::interaction::InteractionError {
+    opus_core::interaction::InteractionError::Unavailable(Box::new(e))
+}
+
+#[async_trait::async_trait]
+impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisation {
+    async fn details(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+    ) -> Result<
+        Option<opus_core::interaction::ConsentDetails>,
+        opus_core::interaction::InteractionError,
+    > {
+        let consent = match self.consents.find(brand, id).await {
+            Ok(consent) => consent,
+            Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(port_error(e)),
+        };
+        Ok(Some(opus_core::interaction::ConsentDetails {
+            expiration_date_time: consent.deadline(),
+            id: consent.id,
+            kind: ConsentKind::Payment,
+            client_id: consent.client_id,
+            status: consent.status,
+            logged_user: Some(consent.logged_user),
+            business_entity: consent.business_entity,
+            permissions: Vec::new(),
+            resource_types: vec![opus_core::connector::ResourceType::Account],
+        }))
+    }
+
+    async fn authorise(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        client: &ClientId,
+        approval: &opus_core::interaction::InteractionApproval,
+    ) -> Result<
+        Result<(), opus_core::interaction::DenialReason>,
+        opus_core::interaction::InteractionError,
+    > {
+        use opus_core::interaction::DenialReason;
+        let mut consent = match self.consents.find(brand, id).await {
+            Ok(consent) => consent,
+            Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(Err(DenialReason::Expired)),
+            Err(e) => return Err(port_error(e)),
+        };
+        if consent.status != ConsentStatus::AwaitingAuthorisation || &consent.client_id != client {
+            return Ok(Err(DenialReason::Expired));
+        }
+        if consent.logged_user != approval.subject
+            || consent.business_entity != approval.business_entity
+        {
+            return Ok(Err(DenialReason::WrongCustomer));
+        }
+        consent.status = ConsentStatus::Authorised;
+        consent.status_update_date_time = self.consents.clock.now();
+        Ok(if self.store(&consent).await? {
+            Ok(())
+        } else {
+            Err(DenialReason::Expired)
+        })
+    }
+
+    async fn reject(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        reason: opus_core::interaction::DenialReason,
+    ) -> Result<(), opus_core::interaction::InteractionError> {
+        use opus_core::interaction::DenialReason;
+        let mut consent = match self.consents.find(brand, id).await {
+            Ok(consent) => consent,
+            Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(port_error(e)),
+        };
+        if consent.status != ConsentStatus::AwaitingAuthorisation {
+            return Ok(());
+        }
+        let (code, detail) = match reason {
+            DenialReason::CustomerRejected => {
+                ("REJEITADO_USUARIO", "O usuário rejeitou o consentimento.")
+            }
+            DenialReason::Expired => (
+                "TEMPO_EXPIRADO_AUTORIZACAO",
+                "O consentimento não foi autorizado a tempo.",
+            ),
+            _ => ("NAO_INFORMADO", "A autorização não foi concluída."),
+        };
+        consent.status = ConsentStatus::Rejected;
+        consent.status_update_date_time = self.consents.clock.now();
+        consent.rejection = Some(PaymentRejection {
+            code: code.to_owned(),
+            detail: detail.to_owned(),
+        });
+        // `false`: someone else moved it on first, which is as good.
+        self.store(&consent).await.map(|_| ())
+    }
+}
+
+/// The consent port for every consent kind the institution offers: it
+/// reads the consent's kind from the store and hands over to that kind's
+/// port (data sharing, payments).
+#[derive(Clone)]
+pub struct ConsentRouter {
+    storage: Storage,
+    data: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+    payments: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+}
+
+impl std::fmt::Debug for ConsentRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentRouter").finish_non_exhaustive()
+    }
+}
+
+impl ConsentRouter {
+    /// Data consents to `data`, payment consents to `payments`.
+    pub fn new(
+        storage: Storage,
+        data: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+        payments: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+    ) -> Self {
+        Self {
+            storage,
+            data,
+            payments,
+        }
+    }
+
+    async fn port(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+    ) -> Result<
+        Option<&Arc<dyn opus_core::interaction::ConsentAuthorisation>>,
+        opus_core::interaction::InteractionError,
+    > {
+        let record = self
+            .storage
+            .consents
+            .get_consent(brand, id)
+            .await
+            .map_err(|e| opus_core::interaction::InteractionError::Unavailable(Box::new(e)))?;
+        Ok(record.map(|r| match r.kind {
+            ConsentKind::Payment => &self.payments,
+            _ => &self.data,
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl opus_core::interaction::ConsentAuthorisation for ConsentRouter {
+    async fn details(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+    ) -> Result<
+        Option<opus_core::interaction::ConsentDetails>,
+        opus_core::interaction::InteractionError,
+    > {
+        match self.port(brand, id).await? {
+            Some(port) => port.details(brand, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn authorise(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        client: &ClientId,
+        approval: &opus_core::interaction::InteractionApproval,
+    ) -> Result<
+        Result<(), opus_core::interaction::DenialReason>,
+        opus_core::interaction::InteractionError,
+    > {
+        match self.port(brand, id).await? {
+            Some(port) => port.authorise(brand, id, client, approval).await,
+            None => Ok(Err(opus_core::interaction::DenialReason::Expired)),
+        }
+    }
+
+    async fn reject(
+        &self,
+        brand: &BrandId,
+        id: &ConsentId,
+        reason: opus_core::interaction::DenialReason,
+    ) -> Result<(), opus_core::interaction::InteractionError> {
+        match self.port(brand, id).await? {
+            Some(port) => port.reject(brand, id, reason).await,
+            None => Ok(()),
+        }
+    }
+}
