@@ -990,15 +990,38 @@ where
 /// The consent port for payment consents: what the consent screen shows
 /// and what the customer's decision does. The customer chooses the account
 /// to pay from (`ACCOUNT` resources).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PaymentConsentAuthorisation {
     consents: PaymentConsents,
+    accounts: Option<Arc<dyn opus_core::connector::DebtorAccounts>>,
+}
+
+impl std::fmt::Debug for PaymentConsentAuthorisation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentConsentAuthorisation")
+            .field("debtor_accounts", &self.accounts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PaymentConsentAuthorisation {
     /// Over `consents`.
     pub fn new(consents: PaymentConsents) -> Self {
-        Self { consents }
+        Self {
+            consents,
+            accounts: None,
+        }
+    }
+
+    /// Fills the consent's `debtorAccount` from the account the customer
+    /// chose, when the initiator did not send one (it is mandatory once
+    /// the consent is authorised).
+    pub fn with_debtor_accounts(
+        mut self,
+        accounts: Arc<dyn opus_core::connector::DebtorAccounts>,
+    ) -> Self {
+        self.accounts = Some(accounts);
+        self
     }
 
     /// Compare-and-set of the consent's new state; `false` when another
@@ -1079,6 +1102,33 @@ impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisatio
             || consent.business_entity != approval.business_entity
         {
             return Ok(Err(DenialReason::WrongCustomer));
+        }
+        if !consent.request.contains_key("debtorAccount") {
+            let chosen = match (&self.accounts, approval.resources.first()) {
+                (Some(accounts), Some(resource)) => accounts
+                    .debtor_account(
+                        brand,
+                        &consent.logged_user,
+                        consent.business_entity.as_ref(),
+                        resource,
+                    )
+                    .await
+                    .map_err(|e| {
+                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
+                    })?,
+                _ => None,
+            };
+            match chosen {
+                Some(account) => {
+                    let value = serde_json::to_value(account).map_err(|e| {
+                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
+                    })?;
+                    consent.request.insert("debtorAccount".to_owned(), value);
+                }
+                // The payment needs an account to pay from.
+                None if self.accounts.is_some() => return Ok(Err(DenialReason::WrongCustomer)),
+                None => {}
+            }
         }
         consent.status = ConsentStatus::Authorised;
         consent.status_update_date_time = self.consents.clock.now();

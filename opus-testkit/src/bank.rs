@@ -32,15 +32,17 @@ use opus_core::connector::{
     Account, AccountBalances, AccountIdentification, AccountOverdraftLimits, AccountSubType,
     AccountTransaction, AccountType, AccountsConnector, AmountWithCurrency, CardTransactionQuery,
     CompletedAuthorisedPaymentType, ConnectorError, CreditCardsConnector, CreditDebitType,
-    CreditOperationsConnector, CreditProduct, CustomersConnector, DataRequestContext, Financings,
-    InvoiceFinancings, Loans, PartiePersonType, Resource, ResourceStatus, ResourceType,
-    ResourcesConnector, TransactionQuery, TransactionType, UnarrangedAccountsOverdraft,
+    CreditOperationsConnector, CreditProduct, CustomersConnector, DataRequestContext,
+    DebtorAccounts, Financings, InvoiceFinancings, Loans, PartiePersonType, PaymentAccount,
+    PaymentAccountType, PixConnector, PixOutcome, PixPaymentOrder, PixRejectionCode, Resource,
+    ResourceStatus, ResourceType, ResourcesConnector, TransactionQuery, TransactionType,
+    UnarrangedAccountsOverdraft,
 };
 use opus_core::envelope::Page;
 use opus_core::interaction::{
     CustomerResources, InteractionError, ResourceQuery, SelectableResource,
 };
-use opus_core::money::Currency;
+use opus_core::money::{Currency, Ispb};
 use opus_core::store::Window;
 use opus_core::{Cnpj, Cpf, Date, ResourceId, Timestamp};
 use serde::de::DeserializeOwned;
@@ -48,6 +50,8 @@ use serde_json::{Value, json};
 
 /// The bank's CNPJ in its records.
 pub const BANK_CNPJ: &str = "50685362000135";
+/// The bank's ISPB (its debtor accounts in Pix payments).
+pub const BANK_ISPB: &str = "11112222";
 /// Maria's CPF (PF customer, and the representative of the PJ customer).
 pub const MARIA_CPF: &str = "52998224725";
 /// João's CPF.
@@ -1034,6 +1038,128 @@ synthetic_credit!(
     "UnarrangedAccountOverdraftInstalmentsData",
     "UnarrangedAccountOverdraftPaymentsData"
 );
+
+#[async_trait]
+impl DebtorAccounts for SyntheticBank {
+    async fn debtor_account(
+        &self,
+        _brand: &opus_core::BrandId,
+        customer: &Cpf,
+        business: Option<&Cnpj>,
+        account: &ResourceId,
+    ) -> Result<Option<PaymentAccount>, ConnectorError> {
+        let Some(found) = self.customer(customer, business) else {
+            return Ok(None);
+        };
+        let Some(details) = found
+            .resources
+            .iter()
+            .find(|r| &r.id == account && r.status == ResourceStatus::Available)
+            .and_then(|r| r.account.as_ref())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(PaymentAccount {
+            ispb: Ispb::parse(BANK_ISPB).map_err(|e| ConnectorError::Backend(Box::new(e)))?,
+            issuer: Some("0001".to_owned()),
+            number: details.number.clone(),
+            account_type: match details.kind {
+                AccountType::ContaPoupanca => PaymentAccountType::Svgs,
+                AccountType::ContaPagamentoPrePaga => PaymentAccountType::Tran,
+                _ => PaymentAccountType::Cacc,
+            },
+        }))
+    }
+}
+
+/// A simulated Pix settlement system (SPI) behind the `PixConnector` port:
+/// immediate payments settle (`ACSC`) unless the test says otherwise;
+/// every order is recorded.
+#[derive(Debug, Default)]
+pub struct SimulatedSpi {
+    orders: Mutex<Vec<PixPaymentOrder>>,
+    behaviour: Mutex<SpiBehaviour>,
+}
+
+/// What the simulated SPI does with the next orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpiBehaviour {
+    /// Settle at once (`ACSC`).
+    #[default]
+    Settle,
+    /// Accept and leave pending (`ACPD`).
+    Pending,
+    /// Reject with this code.
+    Reject(PixRejectionCode),
+    /// Be unreachable (the holder's back office times out).
+    Outage,
+}
+
+impl SimulatedSpi {
+    /// An SPI that settles everything.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Changes what the SPI does from now on.
+    pub fn set(&self, behaviour: SpiBehaviour) {
+        *self.behaviour.lock().unwrap_or_else(|e| e.into_inner()) = behaviour;
+    }
+
+    /// The orders received so far.
+    pub fn orders(&self) -> Vec<PixPaymentOrder> {
+        self.orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+#[async_trait]
+impl PixConnector for SimulatedSpi {
+    async fn submit(&self, order: &PixPaymentOrder) -> Result<PixOutcome, ConnectorError> {
+        let behaviour = self
+            .behaviour
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if behaviour == SpiBehaviour::Outage {
+            return Err(ConnectorError::Timeout);
+        }
+        self.orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(order.clone());
+        if order.scheduled_for.is_some() {
+            return Ok(PixOutcome::Status(opus_core::payment::PaymentStatus::Schd));
+        }
+        Ok(match behaviour {
+            SpiBehaviour::Pending => PixOutcome::Status(opus_core::payment::PaymentStatus::Acpd),
+            SpiBehaviour::Reject(code) => PixOutcome::Rejected {
+                code,
+                detail: "Pagamento recusado pelo SPI simulado.".to_owned(),
+            },
+            _ => PixOutcome::Status(opus_core::payment::PaymentStatus::Acsc),
+        })
+    }
+
+    async fn status(
+        &self,
+        _brand: &opus_core::BrandId,
+        _payment_id: &opus_core::PaymentId,
+    ) -> Result<PixOutcome, ConnectorError> {
+        Ok(PixOutcome::Status(opus_core::payment::PaymentStatus::Acsc))
+    }
+
+    async fn cancel(
+        &self,
+        _brand: &opus_core::BrandId,
+        _payment_id: &opus_core::PaymentId,
+    ) -> Result<bool, ConnectorError> {
+        Ok(true)
+    }
+}
 
 #[async_trait]
 impl CustomerResources for SyntheticBank {

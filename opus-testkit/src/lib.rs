@@ -58,7 +58,7 @@ mod custody;
 mod directory;
 mod interaction;
 
-pub use bank::{ConnectorCall, ConnectorSpy, SyntheticBank};
+pub use bank::{ConnectorCall, ConnectorSpy, SimulatedSpi, SpiBehaviour, SyntheticBank};
 pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;

@@ -167,3 +167,21 @@ pub trait PixConnector: Send + Sync + 'static {
     async fn cancel(&self, brand: &BrandId, payment_id: &PaymentId)
     -> Result<bool, ConnectorError>;
 }
+
+/// The bank's payment accounts: which account a customer pays from when
+/// they choose one of their resources on the consent screen.
+#[async_trait]
+pub trait DebtorAccounts: Send + Sync + 'static {
+    /// The payment account behind resource `account` of `customer` (acting
+    /// for `business`), or `None` when it is not theirs or cannot pay.
+    ///
+    /// # Errors
+    /// [`ConnectorError`] when the back office fails.
+    async fn debtor_account(
+        &self,
+        brand: &BrandId,
+        customer: &Cpf,
+        business: Option<&Cnpj>,
+        account: &crate::id::ResourceId,
+    ) -> Result<Option<PaymentAccount>, ConnectorError>;
+}

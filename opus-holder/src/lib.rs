@@ -1,0 +1,896 @@
+//! The account holder of the OPUS Open Finance Brasil SDK.
+//!
+//! [`PixPaymentsApi`] serves, for one brand, the Pix payments endpoints of
+//! Payments API 4.0.0 (`POST /pix/payments`, `GET /pix/payments/{paymentId}`)
+//! behind the bank's [`PixConnector`]:
+//!
+//! - request bodies are signed JWTs verified against the initiator
+//!   organisation's directory keys; 2xx and 422 answers are signed by the
+//!   brand's key (`opus_fapi::message`);
+//! - `x-idempotency-key` is required: the same key with the same `data`
+//!   within 24 hours answers the same payments, with other `data` 422
+//!   `ERRO_IDEMPOTENCIA`; a concurrent duplicate waits its turn (429);
+//! - the payments must match their consent (amount, creditor account,
+//!   local instrument, number of occurrences) and the consent is consumed
+//!   atomically in the store with their creation, so of two payments racing
+//!   for one consent exactly one is created, on any number of replicas;
+//! - immediate payments go to the connector at once (`ACSC`, `ACPD` or
+//!   `RJCT` with its reason; an unreachable back office leaves them
+//!   `PDNG`); scheduled ones are `SCHD` until [`PixPaymentsApi::settle_due`]
+//!   submits those due on a date.
+//!
+//! Cancellation (`PATCH`), automatic payments and webhooks are not here yet.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use opus_consent::{PaymentConsent, PaymentConsents};
+use opus_core::connector::{
+    LocalInstrument, PaymentAccount, PixConnector, PixOutcome, PixPaymentOrder,
+};
+use opus_core::consent::ConsentStatus;
+use opus_core::directory::Directory;
+use opus_core::keys::{KeyCustody, KeyPurpose};
+use opus_core::limits::IDEMPOTENCY_KEY_RETENTION;
+use opus_core::money::{Amount, Currency};
+use opus_core::payment::PaymentStatus;
+use opus_core::seal::{SealContext, Sealer};
+use opus_core::store::{
+    IdempotencyBegin, IdempotencyScope, PaymentRecord, RequestFingerprint, StoreError,
+    StoredResponse,
+};
+use opus_core::{
+    ApiError, ApiErrorKind, Brand, ClientId, Clock, Cnpj, ConsentId, Date, IdempotencyKey,
+    InteractionId, OrganisationId, PaymentId, Storage, Timestamp,
+};
+use opus_fapi::message::{self, RequestContext};
+use opus_fapi::server::guard::VerifiedAccess;
+use serde_json::{Map, Value, json};
+
+/// Where the API lives under the brand's API base URL.
+pub const BASE_PATH: &str = "open-banking/payments/v4/pix/payments";
+const MAX_BODY: usize = 256 * 1024;
+const IDEMPOTENCY_LEASE: Duration = Duration::from_secs(30);
+
+fn unprocessable(code: &'static str, detail: &'static str) -> ApiError {
+    let title = match code {
+        "CONSENTIMENTO_INVALIDO" => "Consentimento inválido.",
+        "PAGAMENTO_DIVERGENTE_CONSENTIMENTO" => "Pagamento divergente do consentimento.",
+        "DETALHE_PAGAMENTO_INVALIDO" => "Detalhe do pagamento inválido.",
+        "ERRO_IDEMPOTENCIA" => "Erro de idempotência.",
+        "PARAMETRO_NAO_INFORMADO" => "Parâmetro não informado.",
+        "CONSENTIMENTO_PENDENTE_AUTORIZACAO" => "Consentimento pendente de autorização.",
+        _ => "Parâmetro inválido.",
+    };
+    ApiError::unprocessable(code, title, detail)
+}
+
+fn store_error(e: &StoreError) -> ApiError {
+    tracing::warn!(error = %e, "payment store failed");
+    ApiError::internal()
+}
+
+/// `E` + 8-digit ISPB + `yyyyMMddHHmm` + 11 alphanumerics; the date part.
+fn end_to_end_date(id: &str) -> Option<Date> {
+    let bytes = id.as_bytes();
+    let ok = bytes.len() == 32
+        && bytes[0] == b'E'
+        && bytes[1..21].iter().all(u8::is_ascii_digit)
+        && bytes[21..].iter().all(u8::is_ascii_alphanumeric);
+    if !ok {
+        return None;
+    }
+    let (year, month, day) = (&id[9..13], &id[13..15], &id[15..17]);
+    let (hour, minute) = (&id[17..19], &id[19..21]);
+    let valid_time =
+        hour.parse::<u8>().is_ok_and(|h| h < 24) && minute.parse::<u8>().is_ok_and(|m| m < 60);
+    if !valid_time {
+        return None;
+    }
+    Date::parse(&format!("{year}-{month}-{day}")).ok()
+}
+
+/// How many payments a consent's `payment` allows.
+fn occurrences(payment: &Value) -> usize {
+    let Some(schedule) = payment.get("schedule").and_then(Value::as_object) else {
+        return 1;
+    };
+    schedule
+        .iter()
+        .next()
+        .map_or(1, |(kind, value)| match kind.as_str() {
+            "daily" | "weekly" | "monthly" => value
+                .get("quantity")
+                .and_then(Value::as_u64)
+                .and_then(|q| usize::try_from(q).ok())
+                .unwrap_or(1),
+            "custom" => value
+                .get("dates")
+                .and_then(Value::as_array)
+                .map_or(1, Vec::len),
+            _ => 1,
+        })
+}
+
+/// The Pix payments endpoints of one brand.
+#[derive(Clone)]
+pub struct PixPaymentsApi {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    brand: Brand,
+    consents: PaymentConsents,
+    storage: Storage,
+    sealer: Arc<Sealer>,
+    clock: Arc<dyn Clock>,
+    directory: Arc<dyn Directory>,
+    keys: Arc<dyn KeyCustody>,
+    spi: Arc<dyn PixConnector>,
+    prefix: String,
+}
+
+impl std::fmt::Debug for PixPaymentsApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PixPaymentsApi")
+            .field("brand", self.inner.brand.id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the API needs besides the brand.
+#[derive(Clone)]
+pub struct PixPaymentsParts {
+    /// Payment consents (the ones payments consume).
+    pub consents: PaymentConsents,
+    /// The storage ports.
+    pub storage: Storage,
+    /// Sealing at rest.
+    pub sealer: Arc<Sealer>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Initiators' keys.
+    pub directory: Arc<dyn Directory>,
+    /// The brand's signing key.
+    pub keys: Arc<dyn KeyCustody>,
+    /// The bank's Pix back office.
+    pub spi: Arc<dyn PixConnector>,
+}
+
+impl std::fmt::Debug for PixPaymentsParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PixPaymentsParts").finish_non_exhaustive()
+    }
+}
+
+impl PixPaymentsApi {
+    /// The API of `brand`.
+    pub fn new(brand: Brand, parts: PixPaymentsParts) -> Self {
+        let base = brand.api_base_url().path().trim_end_matches('/');
+        let prefix = format!("{base}/{BASE_PATH}");
+        Self {
+            inner: Arc::new(Inner {
+                brand,
+                consents: parts.consents,
+                storage: parts.storage,
+                sealer: parts.sealer,
+                clock: parts.clock,
+                directory: parts.directory,
+                keys: parts.keys,
+                spi: parts.spi,
+                prefix,
+            }),
+        }
+    }
+
+    /// Submits to the connector every `SCHD` payment due on `date` (the
+    /// bank's scheduler calls it daily); answers how many were submitted.
+    ///
+    /// # Errors
+    /// 500 when the store fails.
+    pub async fn settle_due(&self, date: Date) -> Result<usize, ApiError> {
+        let due = self
+            .inner
+            .storage
+            .payments
+            .list_payments_due(self.inner.brand.id(), PaymentStatus::Schd, date, 500)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let mut submitted = 0;
+        for record in due {
+            let body = self.inner.open(&record).await?;
+            let mut order = self.inner.order(&record, &body, None)?;
+            // Due now: settled like an immediate payment.
+            order.scheduled_for = None;
+            self.inner.submit(record, body, &order).await?;
+            submitted += 1;
+        }
+        Ok(submitted)
+    }
+}
+
+/// A 2xx or 422 body to sign.
+struct Outcome {
+    status: StatusCode,
+    body: Value,
+}
+
+fn plain(error: &ApiError, now: Timestamp) -> Response<Full<Bytes>> {
+    error
+        .to_http_response(now)
+        .map(|b| Full::new(Bytes::from(b)))
+}
+
+impl Inner {
+    fn seal_context<'a>(&'a self, id: &'a PaymentId) -> SealContext<'a> {
+        SealContext::new("payment", self.brand.id(), id.as_str())
+    }
+
+    async fn open(&self, record: &PaymentRecord) -> Result<Map<String, Value>, ApiError> {
+        self.sealer
+            .open_json(&self.seal_context(&record.id), &record.body)
+            .await
+            .map_err(|_| ApiError::internal())
+    }
+
+    /// A payment as the API shows it.
+    fn representation(record: &PaymentRecord, body: &Map<String, Value>) -> Value {
+        let mut item = Value::Object(body.clone());
+        item["status"] = json!(record.status);
+        item["creationDateTime"] = json!(record.created_at);
+        item["statusUpdateDateTime"] = json!(record.status_updated_at);
+        item
+    }
+
+    fn order(
+        &self,
+        record: &PaymentRecord,
+        body: &Map<String, Value>,
+        interaction: Option<InteractionId>,
+    ) -> Result<PixPaymentOrder, ApiError> {
+        let get = |name: &str| body.get(name).cloned().unwrap_or(Value::Null);
+        let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+        let parse = |v: Value| -> Result<PaymentAccount, ApiError> {
+            serde_json::from_value(v).map_err(|_| ApiError::internal())
+        };
+        Ok(PixPaymentOrder {
+            brand: record.brand.clone(),
+            payment_id: record.id.clone(),
+            consent_id: record.consent_id.clone(),
+            initiator: body
+                .get("initiatorOrganisation")
+                .and_then(Value::as_str)
+                .and_then(|o| OrganisationId::parse(o).ok())
+                .ok_or_else(ApiError::internal)?,
+            cnpj_initiator: text("cnpjInitiator")
+                .and_then(|c| Cnpj::parse(&c).ok())
+                .ok_or_else(ApiError::internal)?,
+            end_to_end_id: text("endToEndId").unwrap_or_default(),
+            amount: body
+                .get("payment")
+                .and_then(|p| p.get("amount"))
+                .and_then(Value::as_str)
+                .and_then(|a| Amount::parse(a).ok())
+                .ok_or_else(ApiError::internal)?,
+            currency: Currency::BRL,
+            local_instrument: serde_json::from_value::<LocalInstrument>(get("localInstrument"))
+                .map_err(|_| ApiError::internal())?,
+            debtor_account: parse(get("debtorAccount"))?,
+            debtor: body
+                .get("debtor")
+                .and_then(Value::as_str)
+                .and_then(|c| opus_core::Cpf::parse(c).ok())
+                .ok_or_else(ApiError::internal)?,
+            business_entity: body
+                .get("businessEntity")
+                .and_then(Value::as_str)
+                .and_then(|c| Cnpj::parse(c).ok()),
+            creditor_account: parse(get("creditorAccount"))?,
+            proxy: text("proxy"),
+            qr_code: text("qrCode"),
+            remittance_information: text("remittanceInformation"),
+            transaction_identification: text("transactionIdentification"),
+            scheduled_for: record.scheduled_for,
+            interaction_id: interaction.unwrap_or_else(InteractionId::random),
+        })
+    }
+
+    /// Sends `order` to the connector and records what it answered.
+    async fn submit(
+        &self,
+        record: PaymentRecord,
+        mut body: Map<String, Value>,
+        order: &PixPaymentOrder,
+    ) -> Result<(PaymentRecord, Map<String, Value>), ApiError> {
+        let status = match self.spi.submit(order).await {
+            Ok(PixOutcome::Status(status)) => status,
+            Ok(PixOutcome::Rejected { code, detail }) => {
+                body.insert(
+                    "rejectionReason".to_owned(),
+                    json!({"code": code, "detail": detail}),
+                );
+                PaymentStatus::Rjct
+            }
+            Ok(_) => PaymentStatus::Pdng,
+            // The back office did not answer: pending, to be checked later.
+            Err(e) => {
+                tracing::warn!(error = %e, payment = %record.id, "Pix connector failed");
+                PaymentStatus::Pdng
+            }
+        };
+        if status == record.status {
+            return Ok((record, body));
+        }
+        let updated = PaymentRecord {
+            status,
+            status_updated_at: self.clock.now(),
+            body: self
+                .sealer
+                .seal_json(&self.seal_context(&record.id), &body)
+                .map_err(|_| ApiError::internal())?,
+            ..record.clone()
+        };
+        let stored = self
+            .storage
+            .payments
+            .update_payment(&updated, record.version, &[])
+            .await
+            .map_err(|e| store_error(&e))?;
+        Ok((stored, body))
+    }
+
+    async fn signed(
+        &self,
+        outcome: &Outcome,
+        client_org: &OrganisationId,
+    ) -> Response<Full<Bytes>> {
+        let now = self.clock.now();
+        let Ok(signer) = self.keys.signer(KeyPurpose::MessageSigning).await else {
+            return plain(&ApiError::internal(), now);
+        };
+        match message::sign_response(
+            signer.as_ref(),
+            &outcome.body,
+            self.brand.organisation_id(),
+            client_org,
+            now,
+        )
+        .await
+        {
+            Ok(jwt) => {
+                let mut response = Response::new(Full::new(Bytes::from(jwt)));
+                *response.status_mut() = outcome.status;
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(message::CONTENT_TYPE),
+                );
+                response
+            }
+            Err(e) => plain(&e, now),
+        }
+    }
+
+    async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let now = self.clock.now();
+        let Some(access) = request.extensions().get::<VerifiedAccess>().cloned() else {
+            return plain(&ApiError::unauthorized(), now);
+        };
+        if access.brand != *self.brand.id() || !access.scopes.iter().any(|s| s == "payments") {
+            return plain(&ApiError::forbidden(), now);
+        }
+        let client = match self
+            .storage
+            .clients
+            .get_client(self.brand.id(), &access.client_id)
+            .await
+        {
+            Ok(Some(client)) => client,
+            Ok(None) => return plain(&ApiError::unauthorized(), now),
+            Err(e) => return plain(&store_error(&e), now),
+        };
+        let path = request.uri().path().to_owned();
+        let Some(rest) = path.strip_prefix(&self.prefix) else {
+            return plain(&ApiError::not_found(), now);
+        };
+        let method = request.method().clone();
+        let result = match (rest.trim_start_matches('/'), &method) {
+            ("", &Method::POST) => match &access.consent_id {
+                // Payments need the customer's token for the consent.
+                Some(consent) => {
+                    let consent = consent.clone();
+                    self.create(&access, &consent, &client.organisation_id, request)
+                        .await
+                }
+                None => Err(ApiError::forbidden()),
+            },
+            ("", _) => Err(ApiError::method_not_allowed()),
+            (id, &Method::GET) if access.consent_id.is_none() => {
+                self.read(&access.client_id, id).await
+            }
+            (_, &Method::GET) => Err(ApiError::forbidden()),
+            _ => Err(ApiError::method_not_allowed()),
+        };
+        match result {
+            Ok(outcome) => self.signed(&outcome, &client.organisation_id).await,
+            Err(e) if e.kind() == ApiErrorKind::Unprocessable => {
+                let body = serde_json::to_value(e.to_body(now)).unwrap_or(Value::Null);
+                self.signed(
+                    &Outcome {
+                        status: e.status(),
+                        body,
+                    },
+                    &client.organisation_id,
+                )
+                .await
+            }
+            Err(e) => plain(&e, now),
+        }
+    }
+
+    async fn read(&self, client: &ClientId, id: &str) -> Result<Outcome, ApiError> {
+        let id = PaymentId::new(id).map_err(|_| ApiError::invalid_parameter("paymentId"))?;
+        let record = self
+            .storage
+            .payments
+            .get_payment(self.brand.id(), &id)
+            .await
+            .map_err(|e| store_error(&e))?
+            .ok_or_else(ApiError::not_found)?;
+        if &record.client_id != client {
+            return Err(ApiError::forbidden());
+        }
+        let body = self.open(&record).await?;
+        let link = self
+            .brand
+            .api_url(&format!("{BASE_PATH}/{id}"))
+            .map_err(|_| ApiError::internal())?;
+        let envelope = opus_core::Envelope::single(
+            public(Self::representation(&record, &body)),
+            &link,
+            self.clock.now(),
+        );
+        Ok(Outcome {
+            status: StatusCode::OK,
+            body: serde_json::to_value(envelope).map_err(|_| ApiError::internal())?,
+        })
+    }
+
+    async fn create<B>(
+        &self,
+        access: &VerifiedAccess,
+        consent_id: &ConsentId,
+        organisation: &OrganisationId,
+        request: Request<B>,
+    ) -> Result<Outcome, ApiError>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let jwt = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case(message::CONTENT_TYPE));
+        if !jwt {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let key = request
+            .headers()
+            .get("x-idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::missing_parameter("x-idempotency-key"))?;
+        let key = IdempotencyKey::new(key)
+            .map_err(|_| ApiError::invalid_parameter("x-idempotency-key"))?;
+        let bytes = Limited::new(request.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|_| ApiError::invalid_parameter("body"))?
+            .to_bytes();
+        let token = std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_signature())?;
+        let audience = self
+            .brand
+            .api_url(BASE_PATH)
+            .map_err(|_| ApiError::internal())?;
+        let now = self.clock.now();
+        let claims = message::verify_request(
+            token,
+            self.directory.as_ref(),
+            self.storage.replay.as_ref(),
+            RequestContext {
+                brand: self.brand.id(),
+                client: &access.client_id,
+                organisation,
+                audience: audience.as_str(),
+                now,
+            },
+        )
+        .await?;
+        let data = claims
+            .get("data")
+            .and_then(Value::as_array)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| {
+                unprocessable(
+                    "PARAMETRO_NAO_INFORMADO",
+                    "data deve ser uma lista de pagamentos.",
+                )
+            })?;
+        let scope = IdempotencyScope {
+            brand: self.brand.id().clone(),
+            client_id: access.client_id.clone(),
+            operation: "payments-v4:POST:/pix/payments".to_owned(),
+            key,
+        };
+        let fingerprint = RequestFingerprint::of(Value::Array(data.clone()).to_string().as_bytes());
+        let context = SealContext::new("idempotency", self.brand.id(), scope.key.as_str());
+        match self
+            .storage
+            .idempotency
+            .begin(
+                &scope,
+                fingerprint,
+                now,
+                now.saturating_add(IDEMPOTENCY_LEASE),
+                now.saturating_add(IDEMPOTENCY_KEY_RETENTION),
+            )
+            .await
+            .map_err(|e| store_error(&e))?
+        {
+            IdempotencyBegin::Started => {}
+            IdempotencyBegin::Completed(stored) => {
+                let ids: Vec<String> = self
+                    .sealer
+                    .open_json(&context, &stored.body)
+                    .await
+                    .map_err(|_| ApiError::internal())?;
+                let mut records = Vec::new();
+                for id in ids {
+                    let id = PaymentId::new(id).map_err(|_| ApiError::internal())?;
+                    if let Some(record) = self
+                        .storage
+                        .payments
+                        .get_payment(self.brand.id(), &id)
+                        .await
+                        .map_err(|e| store_error(&e))?
+                    {
+                        let body = self.open(&record).await?;
+                        records.push((record, body));
+                    }
+                }
+                return self.created(&records);
+            }
+            IdempotencyBegin::Mismatch => {
+                return Err(unprocessable(
+                    "ERRO_IDEMPOTENCIA",
+                    "A chave de idempotência já foi usada com outro conteúdo.",
+                ));
+            }
+            _ => return Err(ApiError::too_many_requests(Duration::from_secs(1))),
+        }
+        let result = self.consume(access, consent_id, organisation, data).await;
+        match result {
+            Ok(records) => {
+                let ids: Vec<String> = records.iter().map(|(r, _)| r.id.to_string()).collect();
+                let sealed = self
+                    .sealer
+                    .seal_json(&context, &ids)
+                    .map_err(|_| ApiError::internal())?;
+                if let Err(e) = self
+                    .storage
+                    .idempotency
+                    .complete(
+                        &scope,
+                        fingerprint,
+                        &StoredResponse {
+                            status: 201,
+                            body: sealed,
+                        },
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "idempotency record not completed");
+                }
+                self.created(&records)
+            }
+            Err(e) => {
+                if let Err(release) = self.storage.idempotency.release(&scope).await {
+                    tracing::warn!(error = %release, "idempotency key not released");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn created(
+        &self,
+        records: &[(PaymentRecord, Map<String, Value>)],
+    ) -> Result<Outcome, ApiError> {
+        let items: Vec<Value> = records
+            .iter()
+            .map(|(r, b)| public(Self::representation(r, b)))
+            .collect();
+        let link = self
+            .brand
+            .api_url(BASE_PATH)
+            .map_err(|_| ApiError::internal())?;
+        let envelope = opus_core::Envelope::single(items, &link, self.clock.now());
+        Ok(Outcome {
+            status: StatusCode::CREATED,
+            body: serde_json::to_value(envelope).map_err(|_| ApiError::internal())?,
+        })
+    }
+
+    /// Checks the payments against the consent, creates them consuming the
+    /// consent in one store operation, and submits the immediate ones.
+    async fn consume(
+        &self,
+        access: &VerifiedAccess,
+        consent_id: &ConsentId,
+        organisation: &OrganisationId,
+        data: &[Value],
+    ) -> Result<Vec<(PaymentRecord, Map<String, Value>)>, ApiError> {
+        let consent = self.consents.find(self.brand.id(), consent_id).await?;
+        match consent.status {
+            ConsentStatus::Authorised => {}
+            ConsentStatus::PartiallyAccepted => {
+                return Err(unprocessable(
+                    "CONSENTIMENTO_PENDENTE_AUTORIZACAO",
+                    "O consentimento aguarda outras autorizações.",
+                ));
+            }
+            _ => {
+                return Err(unprocessable(
+                    "CONSENTIMENTO_INVALIDO",
+                    "O consentimento não está autorizado.",
+                ));
+            }
+        }
+        if consent.client_id != access.client_id {
+            return Err(ApiError::forbidden());
+        }
+        let payment = consent
+            .request
+            .get("payment")
+            .cloned()
+            .unwrap_or(Value::Null);
+        if data.len() != occurrences(&payment) {
+            return Err(unprocessable(
+                "PARAMETRO_INVALIDO",
+                "A quantidade de pagamentos não corresponde ao consentimento.",
+            ));
+        }
+        let debtor_account = consent
+            .request
+            .get("debtorAccount")
+            .cloned()
+            .ok_or_else(|| {
+                unprocessable("NAO_INFORMADO", "O consentimento não tem conta de origem.")
+            })?;
+        let now = self.clock.now();
+        let scheduled = payment.get("schedule").is_some();
+        let mut records = Vec::new();
+        for item in data {
+            let body = self.check_item(&consent, &payment, item, scheduled)?;
+            let mut body = body;
+            body.insert("debtorAccount".to_owned(), debtor_account.clone());
+            body.insert("consentId".to_owned(), json!(consent.id));
+            body.insert(
+                "initiatorOrganisation".to_owned(),
+                json!(organisation.to_string()),
+            );
+            body.insert("debtor".to_owned(), json!(consent.logged_user.as_str()));
+            if let Some(cnpj) = &consent.business_entity {
+                body.insert("businessEntity".to_owned(), json!(cnpj.as_str()));
+            }
+            let id = PaymentId::new(uuid::Uuid::new_v4().to_string())
+                .map_err(|_| ApiError::internal())?;
+            body.insert("paymentId".to_owned(), json!(id));
+            let scheduled_for = if scheduled {
+                body.get("endToEndId")
+                    .and_then(Value::as_str)
+                    .and_then(end_to_end_date)
+            } else {
+                None
+            };
+            records.push(PaymentRecord {
+                brand: self.brand.id().clone(),
+                id: id.clone(),
+                consent_id: consent.id.clone(),
+                client_id: access.client_id.clone(),
+                status: if scheduled {
+                    PaymentStatus::Schd
+                } else {
+                    PaymentStatus::Rcvd
+                },
+                version: 0,
+                created_at: now,
+                status_updated_at: now,
+                scheduled_for,
+                body: self
+                    .sealer
+                    .seal_json(&self.seal_context(&id), &body)
+                    .map_err(|_| ApiError::internal())?,
+            });
+        }
+        // Consumed in the same store operation that creates the payments.
+        let mut consumed: PaymentConsent = consent.clone();
+        consumed.status = ConsentStatus::Consumed;
+        consumed.status_update_date_time = now;
+        let created = match self
+            .storage
+            .payments
+            .create_consuming(
+                &consumed.seal(&self.sealer)?,
+                consent.version,
+                &records,
+                &[],
+            )
+            .await
+        {
+            Ok(created) => created,
+            Err(StoreError::Conflict) => {
+                return Err(unprocessable(
+                    "CONSENTIMENTO_INVALIDO",
+                    "O consentimento já foi consumido.",
+                ));
+            }
+            Err(e) => return Err(store_error(&e)),
+        };
+        let mut out = Vec::new();
+        for record in created {
+            let body = self.open(&record).await?;
+            if record.status == PaymentStatus::Rcvd {
+                let order = self.order(&record, &body, Some(access.interaction_id))?;
+                out.push(self.submit(record, body, &order).await?);
+            } else {
+                out.push((record, body));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One requested payment against its consent; the stored body.
+    fn check_item(
+        &self,
+        consent: &PaymentConsent,
+        payment: &Value,
+        item: &Value,
+        scheduled: bool,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let diverges = |detail| unprocessable("PAGAMENTO_DIVERGENTE_CONSENTIMENTO", detail);
+        let object = item
+            .as_object()
+            .ok_or_else(|| unprocessable("PARAMETRO_INVALIDO", "Pagamento inválido."))?;
+        let end_to_end = object
+            .get("endToEndId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unprocessable("PARAMETRO_NAO_INFORMADO", "endToEndId não informado."))?;
+        let date = end_to_end_date(end_to_end)
+            .ok_or_else(|| unprocessable("PARAMETRO_INVALIDO", "endToEndId inválido."))?;
+        if !scheduled && date != self.clock.now().date_in_brasilia() {
+            return Err(unprocessable(
+                "PARAMETRO_INVALIDO",
+                "O endToEndId de um pagamento imediato é de hoje.",
+            ));
+        }
+        let details = payment.get("details").cloned().unwrap_or(Value::Null);
+        if object.get("localInstrument") != details.get("localInstrument") {
+            return Err(diverges("localInstrument diverge do consentimento."));
+        }
+        if object.get("payment")
+            != Some(&json!({
+                "amount": payment.get("amount").cloned().unwrap_or(Value::Null),
+                "currency": payment.get("currency").cloned().unwrap_or(Value::Null),
+            }))
+        {
+            return Err(diverges("Valor ou moeda divergem do consentimento."));
+        }
+        if object.get("creditorAccount") != details.get("creditorAccount") {
+            return Err(diverges("creditorAccount diverge do consentimento."));
+        }
+        if details.get("proxy").is_some() && object.get("proxy") != details.get("proxy") {
+            return Err(diverges("proxy diverge do consentimento."));
+        }
+        if object
+            .get("consentId")
+            .is_some_and(|c| c.as_str() != Some(consent.id.as_str()))
+        {
+            return Err(diverges("consentId diverge do consentimento."));
+        }
+        if !object
+            .get("cnpjInitiator")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.len() == 14 && Cnpj::parse(c).is_ok())
+        {
+            return Err(unprocessable(
+                "PARAMETRO_INVALIDO",
+                "cnpjInitiator inválido.",
+            ));
+        }
+        let mut body = Map::new();
+        for name in [
+            "endToEndId",
+            "localInstrument",
+            "payment",
+            "creditorAccount",
+            "remittanceInformation",
+            "qrCode",
+            "proxy",
+            "cnpjInitiator",
+            "transactionIdentification",
+            "ibgeTownCode",
+            "authorisationFlow",
+        ] {
+            if let Some(value) = object.get(name) {
+                body.insert(name.to_owned(), value.clone());
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// The stored body without the fields kept only for the connector.
+fn public(mut item: Value) -> Value {
+    if let Some(object) = item.as_object_mut() {
+        for internal in [
+            "initiatorOrganisation",
+            "debtor",
+            "businessEntity",
+            "qrCode",
+        ] {
+            object.remove(internal);
+        }
+    }
+    item
+}
+
+impl<B> tower::Service<Request<B>> for PixPaymentsApi
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(inner.handle(request).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_to_end_ids_carry_their_date() {
+        assert_eq!(
+            end_to_end_date("E9040088820210128000800123873170"),
+            Date::parse("2021-01-28").ok()
+        );
+        assert!(end_to_end_date("E90400888202101280008001238731").is_none());
+        assert!(end_to_end_date("X9040088820210128000800123873170").is_none());
+        assert!(end_to_end_date("E9040088820211328000800123873170").is_none());
+        assert!(end_to_end_date("E9040088820210128250800123873170").is_none());
+    }
+}

@@ -1,0 +1,747 @@
+//! Pix payments (Payments API 4.0.0) behind the resource guard over the
+//! simulated SPI: signed bodies, idempotency, matching the consent, atomic
+//! consumption (one process and two instances on one PostgreSQL), statuses
+//! and scheduling; every payload checked against the official OpenAPI file.
+// Tests fail by panicking; these lints are for library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use opus_consent::{PaymentConsentAuthorisation, PaymentConsents};
+use opus_core::connector::PixRejectionCode;
+use opus_core::consent::ConsentStatus;
+use opus_core::interaction::{Acr, ConsentAuthorisation, InteractionApproval};
+use opus_core::keys::{JwkSet, KeyCustody, KeyPurpose};
+use opus_core::seal::Sealer;
+use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
+use opus_core::{
+    AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, GrantId,
+    OrganisationId, ResourceId, SoftwareStatementId, Storage,
+};
+use opus_fapi::jose::jwk::certificate_thumbprint;
+use opus_fapi::jose::jws::{self, JwsPolicy};
+use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
+use opus_fapi::server::guard::ResourceGuardLayer;
+use opus_holder::{BASE_PATH, PixPaymentsApi, PixPaymentsParts};
+use opus_store::MemoryStore;
+use opus_testkit::bank::MARIA_CPF;
+use opus_testkit::openapi::OpenApi;
+use opus_testkit::{
+    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, SimulatedSpi, SpiBehaviour,
+    SyntheticBank, TestKeyCustody, TestPki,
+};
+use rustls::pki_types::CertificateDer;
+use serde_json::{Value, json};
+use tower::{Layer, ServiceExt};
+use url::Url;
+
+const INTERACTION: &str = "8f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2f";
+
+fn spec() -> &'static OpenApi {
+    static SPEC: OnceLock<OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| OpenApi::load("payments", "4.0.0").unwrap())
+}
+
+#[track_caller]
+fn conforms(method: &str, template: &str, status: StatusCode, body: &Value) {
+    let problems = spec()
+        .response_problems(method, template, status.as_u16(), body)
+        .unwrap();
+    assert!(
+        problems.is_empty(),
+        "{method} {template} {status}: {problems:?}\n{body}"
+    );
+}
+
+/// What the world outside one API instance is: shared by replicas.
+struct World {
+    clock: Arc<ManualClock>,
+    brand: Brand,
+    directory: Arc<MockDirectory>,
+    itp: Arc<TestKeyCustody>,
+    itp_org: OrganisationId,
+    bank_keys: Arc<TestKeyCustody>,
+    custody: Arc<TestKeyCustody>,
+    cert: IssuedCertificate,
+    spi: Arc<SimulatedSpi>,
+    bank: Arc<SyntheticBank>,
+}
+
+/// One instance of the account holder over `storage`.
+struct Instance {
+    storage: Storage,
+    consents: PaymentConsents,
+    api: PixPaymentsApi,
+}
+
+struct Fixture {
+    world: Arc<World>,
+    one: Instance,
+}
+
+struct Answer {
+    status: StatusCode,
+    signed: bool,
+    body: Value,
+}
+
+impl World {
+    async fn new() -> Arc<Self> {
+        let clock = Arc::new(ManualClock::new());
+        let brand = Brand::builder(BrandId::new("banco-azul").unwrap())
+            .display_name("Banco Azul")
+            .organisation_id(OrganisationId::random())
+            .authorisation_server_id(AuthorisationServerId::random())
+            .issuer(Url::parse("https://127.0.0.1/banco-azul").unwrap())
+            // The payments spec wants a DNS name in links.
+            .api_base_url(Url::parse("https://api.banco-azul.test/banco-azul/api").unwrap())
+            .build()
+            .unwrap();
+        let directory = Arc::new(MockDirectory::new());
+        let itp = Arc::new(TestKeyCustody::new("initiator"));
+        let itp_org = OrganisationId::random();
+        directory.set_organisation_jwks(itp_org, itp.public_jwks().await.unwrap());
+        let pki = TestPki::generate("Directory").unwrap();
+        let cert = pki
+            .transport_certificate(&OfbSubject::example(
+                "itp.example",
+                Cnpj::parse("11222333000181").unwrap(),
+            ))
+            .unwrap();
+        let today = clock.now().date_in_brasilia();
+        Arc::new(Self {
+            clock,
+            brand,
+            directory,
+            itp,
+            itp_org,
+            bank_keys: Arc::new(TestKeyCustody::new("bank")),
+            custody: Arc::new(TestKeyCustody::new("seal")),
+            cert,
+            spi: Arc::new(SimulatedSpi::new()),
+            bank: Arc::new(SyntheticBank::new(today)),
+        })
+    }
+
+    async fn instance(self: &Arc<Self>, storage: Storage, first: bool) -> Instance {
+        let sealer = Arc::new(
+            Sealer::open_or_create(
+                self.custody.clone(),
+                storage.data_keys.clone(),
+                self.clock.clone(),
+            )
+            .await
+            .unwrap(),
+        );
+        if first {
+            let now = self.clock.now();
+            storage
+                .clients
+                .insert_client(&ClientRecord {
+                    brand: self.brand.id().clone(),
+                    client_id: ClientId::new("itp-client").unwrap(),
+                    organisation_id: self.itp_org,
+                    software_statement_id: SoftwareStatementId::random(),
+                    status: ClientStatus::Active,
+                    version: 0,
+                    created_at: now,
+                    updated_at: now,
+                    registration_access_token: None,
+                    metadata: "{}".to_owned(),
+                })
+                .await
+                .unwrap();
+        }
+        let consents = PaymentConsents::new(storage.clone(), sealer.clone(), self.clock.clone());
+        let api = PixPaymentsApi::new(
+            self.brand.clone(),
+            PixPaymentsParts {
+                consents: consents.clone(),
+                storage: storage.clone(),
+                sealer: sealer.clone(),
+                clock: self.clock.clone(),
+                directory: self.directory.clone(),
+                keys: self.bank_keys.clone(),
+                spi: self.spi.clone(),
+            },
+        );
+        Instance {
+            storage,
+            consents,
+            api,
+        }
+    }
+}
+
+fn today(world: &World, offset: i64) -> String {
+    world
+        .clock
+        .now()
+        .date_in_brasilia()
+        .add_days(offset)
+        .unwrap()
+        .to_string()
+}
+
+fn consent_data(world: &World, schedule: Option<Value>) -> Value {
+    let mut payment = json!({
+        "type": "PIX",
+        "currency": "BRL",
+        "amount": "250.00",
+        "details": {
+            "localInstrument": "DICT",
+            "proxy": "joao@example.com",
+            "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}
+        }
+    });
+    match schedule {
+        Some(s) => payment["schedule"] = s,
+        None => payment["date"] = json!(today(world, 0)),
+    }
+    json!({
+        "loggedUser": {"document": {"identification": MARIA_CPF, "rel": "CPF"}},
+        "creditor": {"personType": "PESSOA_NATURAL", "cpfCnpj": "11144477735", "name": "João Souza"},
+        "payment": payment,
+    })
+}
+
+/// An `endToEndId` for `date` (`yyyy-mm-dd`).
+fn end_to_end(date: &str, n: u32) -> String {
+    let compact: String = date.chars().filter(char::is_ascii_digit).collect();
+    format!("E12345678{compact}1500{n:011}")
+}
+
+impl Instance {
+    /// An authorised consent of `data`, the customer paying from her
+    /// checking account (filled in by the consent port).
+    async fn authorised_consent(&self, world: &World, data: &Value) -> ConsentId {
+        let consent = self
+            .consents
+            .create(
+                world.brand.id(),
+                &ClientId::new("itp-client").unwrap(),
+                data,
+            )
+            .await
+            .unwrap();
+        let port = PaymentConsentAuthorisation::new(self.consents.clone())
+            .with_debtor_accounts(world.bank.clone());
+        let approval = InteractionApproval {
+            subject: Cpf::parse(MARIA_CPF).unwrap(),
+            business_entity: None,
+            acr: Acr::Loa2,
+            auth_time: world.clock.now(),
+            resources: vec![ResourceId::new("acc-maria-corrente").unwrap()],
+        };
+        port.authorise(
+            world.brand.id(),
+            &consent.id,
+            &ClientId::new("itp-client").unwrap(),
+            &approval,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        consent.id
+    }
+
+    async fn token(&self, world: &World, consent: Option<&ConsentId>) -> String {
+        let token = format!("at-{}", uuid::Uuid::new_v4());
+        let now = world.clock.now();
+        self.storage
+            .grants
+            .put_token(&TokenRecord {
+                brand: world.brand.id().clone(),
+                token: TokenHash::of(&token),
+                kind: TokenKind::Access,
+                grant_id: GrantId::random(),
+                client_id: ClientId::new("itp-client").unwrap(),
+                consent_id: consent.cloned(),
+                scope: match consent {
+                    Some(c) => format!("openid payments consent:{c}"),
+                    None => "payments".to_owned(),
+                },
+                certificate_thumbprint: Some(certificate_thumbprint(&world.cert.der)),
+                issued_at: now,
+                expires_at: Some(now.saturating_add(Duration::from_secs(86_400))),
+                revoked_at: None,
+                subject: None,
+            })
+            .await
+            .unwrap();
+        token
+    }
+
+    async fn call(
+        &self,
+        world: &World,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("/banco-azul/api/{BASE_PATH}{path}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("x-fapi-interaction-id", INTERACTION);
+        if let Some(key) = key {
+            builder = builder.header("x-idempotency-key", key);
+        }
+        let bytes = match body {
+            Some(jwt) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/jwt");
+                Bytes::from(jwt)
+            }
+            None => Bytes::new(),
+        };
+        let mut request = builder.body(Full::new(bytes)).unwrap();
+        request.extensions_mut().insert(ConnectionInfo {
+            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            tls_client_chain: Some(Arc::new(
+                world
+                    .cert
+                    .chain_der
+                    .iter()
+                    .cloned()
+                    .map(CertificateDer::from)
+                    .collect(),
+            )),
+        });
+        let guard = ResourceGuardLayer::new(
+            world.brand.id().clone(),
+            self.storage.clone(),
+            world.clock.clone(),
+        );
+        let service = ClientCertificateLayer::tls_only().layer(guard.layer(self.api.clone()));
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        let signed = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/jwt");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if signed {
+            let keys: JwkSet = world.bank_keys.public_jwks().await.unwrap();
+            let verified = jws::verify(
+                std::str::from_utf8(&bytes).unwrap(),
+                &keys,
+                &JwsPolicy::ofb(),
+            )
+            .unwrap();
+            let claims = verified.claims().unwrap();
+            assert_eq!(claims["aud"], world.itp_org.to_string());
+            serde_json::to_value(claims).unwrap()
+        } else if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Answer {
+            status,
+            signed,
+            body,
+        }
+    }
+
+    /// `POST /pix/payments` of `payments` for `consent`, signed by the initiator.
+    async fn pay(&self, world: &World, consent: &ConsentId, payments: Value, key: &str) -> Answer {
+        let token = self.token(world, Some(consent)).await;
+        let claims = json!({
+            "data": payments,
+            "iss": world.itp_org.to_string(),
+            "aud": world.brand.api_url(BASE_PATH).unwrap().to_string(),
+            "iat": world.clock.now().unix_seconds(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+        });
+        let signer = world.itp.signer(KeyPurpose::MessageSigning).await.unwrap();
+        let jwt = jws::sign_claims(signer.as_ref(), Some("JWT"), &claims)
+            .await
+            .unwrap();
+        self.call(world, Method::POST, "", &token, Some(jwt), Some(key))
+            .await
+    }
+
+    async fn consent_status(&self, world: &World, id: &ConsentId) -> ConsentStatus {
+        self.consents
+            .find(world.brand.id(), id)
+            .await
+            .unwrap()
+            .status
+    }
+}
+
+fn payment(date: &str, n: u32) -> Value {
+    json!({
+        "endToEndId": end_to_end(date, n),
+        "localInstrument": "DICT",
+        "payment": {"amount": "250.00", "currency": "BRL"},
+        "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"},
+        "proxy": "joao@example.com",
+        "cnpjInitiator": "11222333000181",
+        "remittanceInformation": "Aluguel",
+    })
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let world = World::new().await;
+        let one = world
+            .instance(Storage::from_backend(Arc::new(MemoryStore::new())), true)
+            .await;
+        Self { world, one }
+    }
+}
+
+#[tokio::test]
+async fn an_immediate_payment_consumes_its_consent_and_settles() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let items = json!([payment(&today(w, 0), 1)]);
+    assert!(
+        spec()
+            .request_problems("post", "/pix/payments", &json!({"data": items}))
+            .unwrap()
+            .is_empty()
+    );
+    let created = f.one.pay(w, &consent, items, "pay-0001").await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.signed);
+    conforms("post", "/pix/payments", created.status, &created.body);
+    let item = &created.body["data"][0];
+    assert_eq!(item["status"], "ACSC");
+    assert_eq!(item["consentId"], consent.as_str());
+    assert_eq!(
+        item["debtorAccount"]["number"], "94088392",
+        "the account the customer chose"
+    );
+    assert_eq!(
+        f.one.consent_status(w, &consent).await,
+        ConsentStatus::Consumed
+    );
+    let orders = w.spi.orders();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].debtor.as_str(), MARIA_CPF);
+
+    let id = item["paymentId"].as_str().unwrap();
+    let cc = f.one.token(w, None).await;
+    let read = f
+        .one
+        .call(w, Method::GET, &format!("/{id}"), &cc, None, None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    conforms("get", "/pix/payments/{paymentId}", read.status, &read.body);
+    assert_eq!(read.body["data"]["status"], "ACSC");
+
+    // Same key and payments again: the same payment, nothing new.
+    let again = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 1)]), "pay-0001")
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["data"][0]["paymentId"], item["paymentId"]);
+    assert_eq!(w.spi.orders().len(), 1);
+    // Another key: the consent is spent.
+    let spent = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 2)]), "pay-0002")
+        .await;
+    assert_eq!(spent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(spent.signed);
+    assert_eq!(spent.body["errors"][0]["code"], "CONSENTIMENTO_INVALIDO");
+    conforms("post", "/pix/payments", spent.status, &spent.body);
+}
+
+#[tokio::test]
+async fn payments_that_diverge_from_their_consent_are_refused_and_consume_nothing() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let mut more = payment(&today(w, 0), 1);
+    more["payment"]["amount"] = json!("250.01");
+    let mut elsewhere = payment(&today(w, 0), 1);
+    elsewhere["creditorAccount"]["number"] = json!("999");
+    let mut manual = payment(&today(w, 0), 1);
+    manual["localInstrument"] = json!("MANU");
+    let mut bad_id = payment(&today(w, 0), 1);
+    bad_id["endToEndId"] = json!("E123");
+    for (n, (items, code)) in [
+        (json!([more]), "PAGAMENTO_DIVERGENTE_CONSENTIMENTO"),
+        (json!([elsewhere]), "PAGAMENTO_DIVERGENTE_CONSENTIMENTO"),
+        (json!([manual]), "PAGAMENTO_DIVERGENTE_CONSENTIMENTO"),
+        (json!([bad_id]), "PARAMETRO_INVALIDO"),
+        (
+            json!([payment(&today(w, 0), 1), payment(&today(w, 0), 2)]),
+            "PARAMETRO_INVALIDO",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = f.one.pay(w, &consent, items, &format!("bad-{n}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.body["errors"][0]["code"], code);
+        conforms("post", "/pix/payments", answer.status, &answer.body);
+    }
+    assert_eq!(
+        f.one.consent_status(w, &consent).await,
+        ConsentStatus::Authorised
+    );
+    assert!(w.spi.orders().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_payments_racing_for_one_consent_one_wins() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .one
+        .authorised_consent(&f.world, &consent_data(&f.world, None))
+        .await;
+    let mut tasks = Vec::new();
+    for n in 0..2 {
+        let (f, consent) = (f.clone(), consent.clone());
+        tasks.push(tokio::spawn(async move {
+            let items = json!([payment(&today(&f.world, 0), n)]);
+            let answer = f
+                .one
+                .pay(&f.world, &consent, items, &format!("race-{n}"))
+                .await;
+            (answer.status, answer.body)
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let created = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    let refused = outcomes
+        .iter()
+        .find(|(s, _)| *s != StatusCode::CREATED)
+        .unwrap();
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.1["errors"][0]["code"], "CONSENTIMENTO_INVALIDO");
+    let stored = f
+        .one
+        .storage
+        .payments
+        .list_payments_by_consent(f.world.brand.id(), &consent)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_posts_with_one_idempotency_key_make_one_payment() {
+    let f = Arc::new(Fixture::new().await);
+    let consent = f
+        .one
+        .authorised_consent(&f.world, &consent_data(&f.world, None))
+        .await;
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let (f, consent) = (f.clone(), consent.clone());
+        tasks.push(tokio::spawn(async move {
+            let items = json!([payment(&today(&f.world, 0), 7)]);
+            let answer = f.one.pay(&f.world, &consent, items, "one-key").await;
+            (answer.status, answer.body["data"][0]["paymentId"].clone())
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (status, id) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                ids.insert(id.as_str().unwrap().to_owned());
+            }
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ids.len(), 1);
+    let stored = f
+        .one
+        .storage
+        .payments
+        .list_payments_by_consent(f.world.brand.id(), &consent)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(f.world.spi.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn spi_rejections_and_outages_give_rjct_and_pdng() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    w.spi
+        .set(SpiBehaviour::Reject(PixRejectionCode::SaldoInsuficiente));
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let rejected = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 1)]), "rjct")
+        .await;
+    assert_eq!(rejected.status, StatusCode::CREATED);
+    conforms("post", "/pix/payments", rejected.status, &rejected.body);
+    assert_eq!(rejected.body["data"][0]["status"], "RJCT");
+    assert_eq!(
+        rejected.body["data"][0]["rejectionReason"]["code"],
+        "SALDO_INSUFICIENTE"
+    );
+    w.spi.set(SpiBehaviour::Outage);
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let pending = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 2)]), "pdng")
+        .await;
+    assert_eq!(pending.status, StatusCode::CREATED);
+    assert_eq!(pending.body["data"][0]["status"], "PDNG");
+}
+
+#[tokio::test]
+async fn a_scheduled_payment_waits_then_settles_on_its_date() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let date = today(w, 3);
+    let consent = f
+        .one
+        .authorised_consent(w, &consent_data(w, Some(json!({"single": {"date": date}}))))
+        .await;
+    let created = f
+        .one
+        .pay(w, &consent, json!([payment(&date, 1)]), "sched")
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    conforms("post", "/pix/payments", created.status, &created.body);
+    assert_eq!(created.body["data"][0]["status"], "SCHD");
+    assert!(w.spi.orders().is_empty());
+    let due = w.clock.now().date_in_brasilia().add_days(3).unwrap();
+    assert_eq!(
+        f.one
+            .api
+            .settle_due(due.add_days(-1).unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+    w.clock.advance(Duration::from_secs(3 * 86_400));
+    assert_eq!(f.one.api.settle_due(due).await.unwrap(), 1);
+    let id = created.body["data"][0]["paymentId"].as_str().unwrap();
+    let cc = f.one.token(w, None).await;
+    let read = f
+        .one
+        .call(w, Method::GET, &format!("/{id}"), &cc, None, None)
+        .await;
+    assert_eq!(read.body["data"]["status"], "ACSC", "{}", read.body);
+}
+
+/// The PostgreSQL URL from `OPUS_POSTGRES_URL`; `None` (with a message)
+/// when unset, except under `CI=true`.
+fn postgres_url() -> Option<String> {
+    match std::env::var("OPUS_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but OPUS_POSTGRES_URL is not set: the replica test must run in CI")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipping the PostgreSQL replica test: set OPUS_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+async fn postgres(url: &str, schema: &str, create: bool) -> Storage {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let options: PgConnectOptions = url.parse().unwrap();
+    if create {
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .unwrap();
+    Storage::from_backend(Arc::new(
+        opus_store::PostgresStore::from_pool(pool).await.unwrap(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgresql_consume_a_consent_once() {
+    let Some(url) = postgres_url() else { return };
+    let schema = format!("opus_pix_{}", uuid::Uuid::new_v4().simple());
+    let world = World::new().await;
+    let a = Arc::new(
+        world
+            .instance(postgres(&url, &schema, true).await, true)
+            .await,
+    );
+    let b = Arc::new(
+        world
+            .instance(postgres(&url, &schema, false).await, false)
+            .await,
+    );
+    for round in 0..5 {
+        let consent = a
+            .authorised_consent(&world, &consent_data(&world, None))
+            .await;
+        let mut tasks = Vec::new();
+        for (n, instance) in [a.clone(), b.clone()].into_iter().enumerate() {
+            let (world, consent) = (world.clone(), consent.clone());
+            tasks.push(tokio::spawn(async move {
+                let items = json!([payment(&today(&world, 0), u32::try_from(n).unwrap())]);
+                instance
+                    .pay(&world, &consent, items, &format!("replica-{round}-{n}"))
+                    .await
+                    .status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CREATED)
+                .count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(
+            b.storage
+                .payments
+                .list_payments_by_consent(world.brand.id(), &consent)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
