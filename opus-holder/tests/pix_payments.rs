@@ -368,6 +368,31 @@ impl Instance {
             .await
     }
 
+    /// `PATCH /pix/payments/{id}` cancelling it, signed by the initiator.
+    async fn cancel(&self, world: &World, id: &str) -> Answer {
+        let token = self.token(world, None).await;
+        let claims = json!({
+            "data": {"status": "CANC", "cancellation": {"cancelledBy": {"document": {"identification": MARIA_CPF, "rel": "CPF"}}}},
+            "iss": world.itp_org.to_string(),
+            "aud": world.brand.api_url(&format!("{BASE_PATH}/{id}")).unwrap().to_string(),
+            "iat": world.clock.now().unix_seconds(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+        });
+        let signer = world.itp.signer(KeyPurpose::MessageSigning).await.unwrap();
+        let jwt = jws::sign_claims(signer.as_ref(), Some("JWT"), &claims)
+            .await
+            .unwrap();
+        self.call(
+            world,
+            Method::PATCH,
+            &format!("/{id}"),
+            &token,
+            Some(jwt),
+            None,
+        )
+        .await
+    }
+
     async fn consent_status(&self, world: &World, id: &ConsentId) -> ConsentStatus {
         self.consents
             .find(world.brand.id(), id)
@@ -744,4 +769,72 @@ async fn two_instances_on_one_postgresql_consume_a_consent_once() {
             1
         );
     }
+}
+
+#[tokio::test]
+async fn a_scheduled_payment_can_be_cancelled_a_settled_one_cannot() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let date = today(w, 5);
+    let consent = f
+        .one
+        .authorised_consent(w, &consent_data(w, Some(json!({"single": {"date": date}}))))
+        .await;
+    let created = f
+        .one
+        .pay(w, &consent, json!([payment(&date, 1)]), "canc")
+        .await;
+    let id = created.body["data"][0]["paymentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cancelled = f.one.cancel(w, &id).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert!(cancelled.signed);
+    conforms(
+        "patch",
+        "/pix/payments/{paymentId}",
+        cancelled.status,
+        &cancelled.body,
+    );
+    assert_eq!(cancelled.body["data"]["status"], "CANC");
+    assert_eq!(
+        cancelled.body["data"]["cancellation"]["reason"],
+        "CANCELADO_AGENDAMENTO"
+    );
+    let due = w.clock.now().date_in_brasilia().add_days(5).unwrap();
+    assert_eq!(
+        f.one.api.settle_due(due).await.unwrap(),
+        0,
+        "nothing left to settle"
+    );
+
+    // A settled payment cannot be cancelled.
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let settled = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 2)]), "settled")
+        .await;
+    let id = settled.body["data"][0]["paymentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = f.one.cancel(w, &id).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.signed);
+    assert_eq!(
+        refused.body["errors"][0]["code"],
+        "PAGAMENTO_NAO_PERMITE_CANCELAMENTO"
+    );
+    conforms(
+        "patch",
+        "/pix/payments/{paymentId}",
+        refused.status,
+        &refused.body,
+    );
 }
