@@ -32,7 +32,7 @@ use opus_core::store::{
 };
 use opus_core::{
     ApiError, ApiErrorKind, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, Date, Document,
-    Envelope, IdempotencyKey, Storage, Timestamp,
+    Envelope, Storage, Timestamp,
 };
 use opus_fapi::message::{self, RequestContext};
 use opus_fapi::server::guard::VerifiedAccess;
@@ -820,22 +820,10 @@ impl ApiInner {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let jwt = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case(message::CONTENT_TYPE));
-        if !jwt {
+        if !message::is_signed_body(request.headers()) {
             return Err(ApiError::unsupported_media_type());
         }
-        let key = request
-            .headers()
-            .get("x-idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::missing_parameter("x-idempotency-key"))?;
-        let key = IdempotencyKey::new(key)
-            .map_err(|_| ApiError::invalid_parameter("x-idempotency-key"))?;
+        let key = message::idempotency_key(request.headers())?;
         let body = Limited::new(request.into_body(), MAX_BODY)
             .collect()
             .await

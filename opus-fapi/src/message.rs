@@ -171,3 +171,26 @@ pub async fn sign_response(
             ApiError::internal()
         })
 }
+
+/// Whether a request carries a signed body (`Content-Type: application/jwt`).
+pub fn is_signed_body(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(CONTENT_TYPE))
+}
+
+/// The request's `x-idempotency-key` (payments family: required on POST).
+///
+/// # Errors
+/// 400 `PARAMETRO_NAO_INFORMADO` when missing, `PARAMETRO_INVALIDO` when
+/// malformed.
+pub fn idempotency_key(headers: &http::HeaderMap) -> Result<opus_core::IdempotencyKey, ApiError> {
+    let key = headers
+        .get("x-idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::missing_parameter("x-idempotency-key"))?;
+    opus_core::IdempotencyKey::new(key)
+        .map_err(|_| ApiError::invalid_parameter("x-idempotency-key"))
+}

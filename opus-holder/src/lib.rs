@@ -51,8 +51,8 @@ use opus_core::store::{
     StoredResponse,
 };
 use opus_core::{
-    ApiError, ApiErrorKind, Brand, ClientId, Clock, Cnpj, ConsentId, Date, IdempotencyKey,
-    InteractionId, OrganisationId, PaymentId, Storage, Timestamp,
+    ApiError, ApiErrorKind, Brand, ClientId, Clock, Cnpj, ConsentId, Date, InteractionId,
+    OrganisationId, PaymentId, Storage, Timestamp,
 };
 use opus_fapi::message::{self, RequestContext};
 use opus_fapi::server::guard::VerifiedAccess;
@@ -596,13 +596,7 @@ impl Inner {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if !request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case(message::CONTENT_TYPE))
-        {
+        if !message::is_signed_body(request.headers()) {
             return Err(ApiError::unsupported_media_type());
         }
         let bytes = Limited::new(request.into_body(), MAX_BODY)
@@ -639,22 +633,10 @@ impl Inner {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if !request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case(message::CONTENT_TYPE))
-        {
+        if !message::is_signed_body(request.headers()) {
             return Err(ApiError::unsupported_media_type());
         }
-        let key = request
-            .headers()
-            .get("x-idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::missing_parameter("x-idempotency-key"))?;
-        let key = IdempotencyKey::new(key)
-            .map_err(|_| ApiError::invalid_parameter("x-idempotency-key"))?;
+        let key = message::idempotency_key(request.headers())?;
         let claims = self
             .signed_request(access, organisation, request, BASE_PATH)
             .await?;
