@@ -24,8 +24,14 @@
 //!   payment (`CANC`, with its `cancellation`); anything else is 422
 //!   `PAGAMENTO_NAO_PERMITE_CANCELAMENTO`.
 //!
-//! Cancelling every payment of a consent, automatic payments and webhooks
-//! are not here yet.
+//! Every status change of a payment, and the consumption of its consent,
+//! leaves a webhook notice in the outbox in the same store operation;
+//! [`webhook::WebhookSender`] delivers them to the initiator.
+//!
+//! Cancelling every payment of a consent and automatic payments are not
+//! here yet.
+
+pub mod webhook;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -341,10 +347,16 @@ impl Inner {
                 .map_err(|_| ApiError::internal())?,
             ..record.clone()
         };
+        let notice = notice(
+            &record.brand,
+            &record.client_id,
+            payment_path(&record.id),
+            updated.status_updated_at,
+        )?;
         let stored = self
             .storage
             .payments
-            .update_payment(&updated, record.version, &[])
+            .update_payment(&updated, record.version, &[notice])
             .await
             .map_err(|e| store_error(&e))?;
         Ok((stored, body))
@@ -551,10 +563,16 @@ impl Inner {
                     .map_err(|_| ApiError::internal())?,
                 ..record.clone()
             };
+            let notice = notice(
+                &record.brand,
+                &record.client_id,
+                payment_path(&record.id),
+                now,
+            )?;
             match self
                 .storage
                 .payments
-                .update_payment(&updated, record.version, &[])
+                .update_payment(&updated, record.version, &[notice])
                 .await
             {
                 Ok(stored) => {
@@ -848,7 +866,22 @@ impl Inner {
                     .map_err(|_| ApiError::internal())?,
             });
         }
-        // Consumed in the same store operation that creates the payments.
+        // Consumed in the same store operation that creates the payments,
+        // with the webhook notices of both.
+        let mut notices = vec![notice(
+            self.brand.id(),
+            &access.client_id,
+            format!("payments/v4/consents/{}", consent.id),
+            now,
+        )?];
+        for record in &records {
+            notices.push(notice(
+                self.brand.id(),
+                &access.client_id,
+                payment_path(&record.id),
+                now,
+            )?);
+        }
         let mut consumed: PaymentConsent = consent.clone();
         consumed.status = ConsentStatus::Consumed;
         consumed.status_update_date_time = now;
@@ -859,7 +892,7 @@ impl Inner {
                 &consumed.seal(&self.sealer)?,
                 consent.version,
                 &records,
-                &[],
+                &notices,
             )
             .await
         {
@@ -963,6 +996,26 @@ impl Inner {
         }
         Ok(body)
     }
+}
+
+/// The webhook notice of a change of `path` for `client` at `now`.
+fn notice(
+    brand: &opus_core::BrandId,
+    client: &ClientId,
+    path: String,
+    now: Timestamp,
+) -> Result<opus_core::store::OutboxMessage, ApiError> {
+    webhook::WebhookNotice {
+        client_id: client.clone(),
+        path,
+        timestamp: now,
+    }
+    .message(brand)
+    .map_err(|_| ApiError::internal())
+}
+
+fn payment_path(id: &PaymentId) -> String {
+    format!("payments/v4/pix/payments/{id}")
 }
 
 /// The stored body without the fields kept only for the connector.

@@ -838,3 +838,205 @@ async fn a_scheduled_payment_can_be_cancelled_a_settled_one_cannot() {
         &refused.body,
     );
 }
+
+/// A received webhook: path, interaction id, body, client certificate seen.
+type Seen = (String, String, Value, bool);
+
+/// An initiator's webhook endpoint on loopback (mTLS required): answers
+/// 503 while `down`, then 202; records what it received.
+struct Receiver {
+    url: Url,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Receiver {
+    async fn start(pki: &TestPki) -> Self {
+        use opus_fapi::mtls::{self, ClientCertPolicy};
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let leaf = pki.server_certificate(&["127.0.0.1"]).unwrap();
+        let tls = mtls::server_config(
+            leaf.chain_der
+                .iter()
+                .cloned()
+                .map(CertificateDer::from)
+                .collect(),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                leaf.key_pkcs8_der.expose().to_vec(),
+            )),
+            &[CertificateDer::from(pki.root_der().to_vec())],
+            ClientCertPolicy::Required,
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().unwrap().port()
+        ))
+        .unwrap();
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (d, s) = (down.clone(), seen.clone());
+        let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+            let (d, s) = (d.clone(), s.clone());
+            async move {
+                let client_cert = request
+                    .extensions()
+                    .get::<ConnectionInfo>()
+                    .is_some_and(|c| c.tls_client_chain.is_some());
+                let path = request.uri().path().to_owned();
+                let interaction = request
+                    .headers()
+                    .get("x-webhook-interaction-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let bytes = request.into_body().collect().await.unwrap().to_bytes();
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let status = if d.load(std::sync::atomic::Ordering::SeqCst) {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    s.lock()
+                        .unwrap()
+                        .push((path, interaction, body, client_cert));
+                    StatusCode::ACCEPTED
+                };
+                let mut response = http::Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = status;
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(mtls::serve(listener, Some(tls), service, async move {
+            let _ = rx.await;
+        }));
+        Self {
+            url,
+            down,
+            seen,
+            stop: Some(tx),
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
+    use opus_fapi::server::{ClientAuthMethod, ClientMetadata};
+    use opus_holder::webhook::{MtlsWebhookTransport, WebhookSender};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let pki = TestPki::generate("Webhooks").unwrap();
+    let receiver = Receiver::start(&pki).await;
+    // The initiator registered its webhook base.
+    let mut client = f
+        .one
+        .storage
+        .clients
+        .get_client(w.brand.id(), &ClientId::new("itp-client").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    client.metadata = serde_json::to_string(&ClientMetadata {
+        redirect_uris: vec![Url::parse("https://itp.example/cb").unwrap()],
+        token_endpoint_auth_method: ClientAuthMethod::PrivateKeyJwt,
+        tls_client_auth_subject_dn: None,
+        jwks_uri: None,
+        scope: "openid payments".to_owned(),
+        client_name: None,
+        logo_uri: None,
+        webhook_uris: vec![receiver.url.clone()],
+        registration: None,
+    })
+    .unwrap();
+    f.one
+        .storage
+        .clients
+        .update_client(&client, client.version)
+        .await
+        .unwrap();
+    // The bank's transport certificate, trusted by the initiator.
+    let bank_cert = pki
+        .transport_certificate(&OfbSubject::example(
+            "bank.example",
+            Cnpj::parse("11444777000161").unwrap(),
+        ))
+        .unwrap();
+    let config = opus_fapi::mtls::client_config(
+        &[CertificateDer::from(pki.root_der().to_vec())],
+        bank_cert
+            .chain_der
+            .iter()
+            .cloned()
+            .map(CertificateDer::from)
+            .collect(),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            bank_cert.key_pkcs8_der.expose().to_vec(),
+        )),
+    )
+    .unwrap();
+    let sender = WebhookSender::new(
+        f.one.storage.clone(),
+        Arc::new(MtlsWebhookTransport::new(config)),
+        w.clock.clone(),
+    )
+    .unwrap();
+
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let paid = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 1)]), "hook")
+        .await;
+    let payment_id = paid.body["data"][0]["paymentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Consumed, received, settled: three notices, the initiator is down.
+    let pass = sender.run_once().await.unwrap();
+    assert_eq!((pass.delivered, pass.retried), (0, 3), "{pass:?}");
+    assert!(receiver.seen.lock().unwrap().is_empty());
+    // Not due again before the backoff.
+    assert_eq!(sender.run_once().await.unwrap().retried, 0);
+    // Back up; once the backoff has passed, every notice arrives.
+    receiver
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    w.clock.advance(Duration::from_secs(2));
+    let pass = sender.run_once().await.unwrap();
+    assert_eq!(pass.delivered, 3, "{pass:?}");
+    let seen = receiver.seen.lock().unwrap().clone();
+    let paths: std::collections::BTreeSet<&str> = seen.iter().map(|(p, ..)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        std::collections::BTreeSet::from([
+            format!("/open-banking/webhook/v1/payments/v4/consents/{consent}").as_str(),
+            format!("/open-banking/webhook/v1/payments/v4/pix/payments/{payment_id}").as_str(),
+        ])
+    );
+    for (_, interaction, body, client_cert) in &seen {
+        assert!(uuid::Uuid::parse_str(interaction).is_ok());
+        assert!(body["data"]["timestamp"].is_string(), "{body}");
+        assert!(client_cert, "the bank presented its certificate");
+    }
+    let interactions: std::collections::BTreeSet<&str> =
+        seen.iter().map(|(_, i, ..)| i.as_str()).collect();
+    assert_eq!(
+        interactions.len(),
+        seen.len(),
+        "a new interaction id per post"
+    );
+    assert_eq!(
+        sender.run_once().await.unwrap(),
+        Default::default(),
+        "nothing left"
+    );
+}

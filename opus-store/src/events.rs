@@ -16,7 +16,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use opus_core::Clock;
 use opus_core::event::{DomainEvent, EVENTS_TOPIC, EventError, EventSink};
-use opus_core::store::{Outbox, StoreError, Topic};
+use opus_core::store::{
+    Delivery, DeliveryPolicy, Outbox, StoreError, Topic, deliver_once, retry_backoff,
+};
 use tokio::sync::broadcast;
 
 /// Events to subscribers in the same process (a broadcast channel; a slow
@@ -103,8 +105,7 @@ impl OutboxEventRelay {
 
     /// The delay before attempt `attempts + 1`: 1 s doubling up to 5 minutes.
     pub fn backoff(attempts: u32) -> Duration {
-        let exp = attempts.saturating_sub(1).min(16);
-        Duration::from_secs((1u64 << exp).min(300))
+        retry_backoff(attempts)
     }
 
     /// Claims due events once and delivers them.
@@ -112,46 +113,42 @@ impl OutboxEventRelay {
     /// # Errors
     /// [`StoreError`] when the outbox fails.
     pub async fn run_once(&self) -> Result<RelayPass, StoreError> {
-        let now = self.clock.now();
-        let claimed = self
-            .outbox
-            .claim(&self.topic, self.batch, now, now.saturating_add(self.lease))
-            .await?;
-        let mut pass = RelayPass::default();
-        for message in claimed {
-            let id = message.message.id;
-            let event = serde_json::from_slice::<DomainEvent>(&message.message.payload);
-            let outcome = match &event {
-                Ok(event) => self.sink.publish(event).await,
-                Err(_) => Err(EventError::Rejected("unreadable event payload".into())),
-            };
-            let result = match outcome {
-                Ok(()) => {
-                    pass.delivered += 1;
-                    self.outbox.ack(&id, message.lease).await
-                }
-                Err(EventError::Unavailable(e)) if message.attempts < self.max_attempts => {
-                    tracing::debug!(event = %id, error = %e, attempts = message.attempts, "event sink unavailable; retrying");
-                    pass.retried += 1;
-                    let at = self
-                        .clock
-                        .now()
-                        .saturating_add(Self::backoff(message.attempts));
-                    self.outbox.retry(&id, message.lease, at).await
-                }
-                Err(e) => {
-                    tracing::warn!(event = %id, error = %e, "event dead-lettered");
-                    pass.dead_lettered += 1;
-                    self.outbox.dead_letter(&id, message.lease).await
-                }
-            };
-            match result {
-                // The lease lapsed and another relay took the event: it delivers it.
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(pass)
+        let policy = DeliveryPolicy {
+            topic: self.topic.clone(),
+            batch: self.batch,
+            lease: self.lease,
+            max_attempts: self.max_attempts,
+        };
+        let pass = deliver_once(
+            self.outbox.as_ref(),
+            &policy,
+            self.clock.now(),
+            |message| async move {
+                let id = message.message.id;
+                let event = serde_json::from_slice::<DomainEvent>(&message.message.payload);
+                let outcome = match &event {
+                    Ok(event) => self.sink.publish(event).await,
+                    Err(_) => Err(EventError::Rejected("unreadable event payload".into())),
+                };
+                Ok(match outcome {
+                    Ok(()) => Delivery::Done,
+                    Err(EventError::Unavailable(e)) => {
+                        tracing::debug!(event = %id, error = %e, attempts = message.attempts, "event sink unavailable; retrying");
+                        Delivery::Retry
+                    }
+                    Err(e) => {
+                        tracing::warn!(event = %id, error = %e, "event dead-lettered");
+                        Delivery::Give
+                    }
+                })
+            },
+        )
+        .await?;
+        Ok(RelayPass {
+            delivered: pass.delivered,
+            retried: pass.retried,
+            dead_lettered: pass.dead_lettered,
+        })
     }
 
     /// Runs passes every `interval` until `shutdown` completes. Outbox

@@ -51,7 +51,10 @@ pub use idempotency::{
     IdempotencyBegin, IdempotencyScope, IdempotencyStore, RequestFingerprint, StoredResponse,
 };
 pub use interactions::{InteractionRecord, InteractionStore};
-pub use outbox::{ClaimedMessage, LeaseId, Outbox, OutboxMessage, Topic};
+pub use outbox::{
+    ClaimedMessage, Delivery, DeliveryPass, DeliveryPolicy, LeaseId, Outbox, OutboxMessage, Topic,
+    deliver_once, retry_backoff,
+};
 pub use payments::{PaymentRecord, PaymentStore};
 pub use replay::{ReplayGuard, ReplayScope};
 

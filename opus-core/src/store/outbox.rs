@@ -147,3 +147,98 @@ pub trait Outbox: Send + Sync + 'static {
     /// [`StoreError`] when the backend fails.
     async fn pending(&self, topic: &Topic) -> Result<u64, StoreError>;
 }
+
+/// What a delivery worker made of one claimed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Delivered: ack it.
+    Done,
+    /// Not now: retry after the backoff (dead-letter when out of attempts).
+    Retry,
+    /// Never: dead-letter it.
+    Give,
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryPass {
+    /// Messages delivered and acked.
+    pub delivered: usize,
+    /// Messages given back for a later attempt.
+    pub retried: usize,
+    /// Messages dead-lettered.
+    pub dead_lettered: usize,
+}
+
+/// The delay before attempt `attempts + 1` of a delivery: 1 s doubling up
+/// to 5 minutes.
+pub fn retry_backoff(attempts: u32) -> std::time::Duration {
+    let exp = attempts.saturating_sub(1).min(16);
+    std::time::Duration::from_secs((1u64 << exp).min(300))
+}
+
+/// How a delivery worker claims: topic, batch, lease, attempts.
+#[derive(Debug, Clone)]
+pub struct DeliveryPolicy {
+    /// The topic worked.
+    pub topic: Topic,
+    /// Messages claimed per pass.
+    pub batch: u32,
+    /// How long a claim holds.
+    pub lease: std::time::Duration,
+    /// Attempts before a retried message is dead-lettered.
+    pub max_attempts: u32,
+}
+
+/// One pass of an at-least-once delivery worker: claims due messages of
+/// `policy.topic` at `now`, hands each to `deliver`, and acks, retries
+/// (with [`retry_backoff`]) or dead-letters it as `deliver` says. A lost
+/// lease (another worker re-claimed the message) is not an error.
+///
+/// # Errors
+/// [`StoreError`] when the outbox fails.
+pub async fn deliver_once<F, Fut>(
+    outbox: &dyn Outbox,
+    policy: &DeliveryPolicy,
+    now: Timestamp,
+    mut deliver: F,
+) -> Result<DeliveryPass, StoreError>
+where
+    F: FnMut(ClaimedMessage) -> Fut,
+    Fut: std::future::Future<Output = Result<Delivery, StoreError>>,
+{
+    let claimed = outbox
+        .claim(
+            &policy.topic,
+            policy.batch,
+            now,
+            now.saturating_add(policy.lease),
+        )
+        .await?;
+    let mut pass = DeliveryPass::default();
+    for message in claimed {
+        let (id, lease, attempts) = (message.message.id, message.lease, message.attempts);
+        let result = match deliver(message).await? {
+            Delivery::Done => {
+                pass.delivered += 1;
+                outbox.ack(&id, lease).await
+            }
+            Delivery::Retry if attempts < policy.max_attempts => {
+                pass.retried += 1;
+                outbox
+                    .retry(&id, lease, now.saturating_add(retry_backoff(attempts)))
+                    .await
+            }
+            _ => {
+                pass.dead_lettered += 1;
+                outbox.dead_letter(&id, lease).await
+            }
+        };
+        match result {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(pass)
+}
