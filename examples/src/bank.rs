@@ -35,9 +35,12 @@ use opus_fapi::server::{
     AuthorizationServer, Decision, DirectoryClientKeys, InteractionHandle, InteractionView,
     Registration, ServerBrand, StepName, StoreConsentAuthorisation,
 };
+use opus_holder::webhook::{MtlsWebhookTransport, WebhookPass, WebhookSender};
+use opus_holder::{PixPaymentsApi, PixPaymentsParts};
 use opus_store::MemoryStore;
 use opus_testkit::{
-    MockDirectory, OfbSubject, RecordingAuthenticator, SyntheticBank, TestKeyCustody, TestPki,
+    IssuedCertificate, MockDirectory, OfbSubject, RecordingAuthenticator, SimulatedSpi,
+    SyntheticBank, TestKeyCustody, TestPki,
 };
 use opus_transmitter::DataApis;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -63,9 +66,10 @@ struct Shared {
     data_guard: ResourceGuardLayer,
     data_apis: DataApis,
     payments_api: PaymentConsentsApi,
+    pix_api: PixPaymentsApi,
     management: ManagementApi,
     directory: Arc<MockDirectory>,
-    pki: TestPki,
+    pki: Arc<TestPki>,
     clock: Arc<dyn Clock>,
 }
 
@@ -74,6 +78,9 @@ pub struct LoopbackBank {
     base: Url,
     brand: Brand,
     ca_pem: String,
+    webhooks: Arc<WebhookSender>,
+    /// Issues test server certificates the bank trusts (webhook receivers).
+    server_pki: Arc<TestPki>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -123,7 +130,7 @@ impl LoopbackBank {
             )
             .await?,
         );
-        let pki = TestPki::generate("Loopback Directory")?;
+        let pki = Arc::new(TestPki::generate("Loopback Directory")?);
         let directory = Arc::new(MockDirectory::new());
         let brand = Brand::builder(BrandId::new("banco-azul")?)
             .display_name("Banco Azul")
@@ -155,16 +162,31 @@ impl LoopbackBank {
                 sealer.clone(),
                 clock.clone(),
             )),
-            Arc::new(PaymentConsentAuthorisation::new(payment_consents.clone())),
+            Arc::new(
+                PaymentConsentAuthorisation::new(payment_consents.clone())
+                    .with_debtor_accounts(Arc::new(synthetic.clone())),
+            ),
         );
         let payments_api = PaymentConsentsApi::new(
             brand.clone(),
-            payment_consents,
+            payment_consents.clone(),
             storage.clone(),
             sealer.clone(),
             clock.clone(),
             directory.clone(),
             keys.clone(),
+        );
+        let pix_api = PixPaymentsApi::new(
+            brand.clone(),
+            PixPaymentsParts {
+                consents: payment_consents,
+                storage: storage.clone(),
+                sealer: sealer.clone(),
+                clock: clock.clone(),
+                directory: directory.clone(),
+                keys: keys.clone(),
+                spi: Arc::new(SimulatedSpi::new()),
+            },
         );
         let server = AuthorizationServer::builder()
             .brand(ServerBrand {
@@ -197,7 +219,7 @@ impl LoopbackBank {
         let data_apis = DataApis::builder(
             brand.clone(),
             consents.clone(),
-            storage,
+            storage.clone(),
             sealer,
             clock.clone(),
         )
@@ -231,7 +253,20 @@ impl LoopbackBank {
         let anchors = [CertificateDer::from(pki.root_der().to_vec())];
         let tls = mtls::server_config(chain, key, &anchors, ClientCertPolicy::Optional)?;
         let ca_pem = pki.root_pem();
+        // Webhooks leave with the bank's transport certificate.
+        let bank_cert = pki.transport_certificate(&OfbSubject::example(
+            "banco-azul.localhost",
+            Cnpj::parse("11444777000161")?,
+        ))?;
+        let (chain, key) = mtls::identity(&bank_cert.chain_der, bank_cert.key_pkcs8_der.expose());
+        let webhook_client = mtls::client_config(&anchors, chain, key)?;
+        let webhooks = Arc::new(WebhookSender::new(
+            storage.clone(),
+            Arc::new(MtlsWebhookTransport::new(webhook_client)),
+            clock.clone(),
+        )?);
 
+        let server_pki = pki.clone();
         let shared = Arc::new(Shared {
             base: base.clone(),
             brand: brand.clone(),
@@ -242,6 +277,7 @@ impl LoopbackBank {
             data_guard,
             data_apis,
             payments_api,
+            pix_api,
             management,
             directory,
             pki,
@@ -259,6 +295,8 @@ impl LoopbackBank {
             base,
             brand,
             ca_pem,
+            webhooks,
+            server_pki,
             shutdown: Some(tx),
             task,
         })
@@ -284,6 +322,33 @@ impl LoopbackBank {
     /// Never in practice (the base URL is valid).
     pub fn api_url(&self, path: &str) -> Result<Url, url::ParseError> {
         self.brand.api_url(path)
+    }
+
+    /// The Pix payments collection URL (Payments API 4.0.0).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn pix_payments_url(&self) -> Result<Url, url::ParseError> {
+        self.brand.api_url(opus_holder::BASE_PATH)
+    }
+
+    /// Delivers the webhook notices due now (a real deployment runs the
+    /// sender on a timer).
+    ///
+    /// # Errors
+    /// When the outbox fails.
+    pub async fn deliver_webhooks(&self) -> Result<WebhookPass, Failure> {
+        Ok(self.webhooks.run_once().await?)
+    }
+
+    /// A server certificate for `names` that the bank trusts (for a test
+    /// webhook receiver), and the PEM of the CA that also issues the
+    /// bank's client certificate.
+    ///
+    /// # Errors
+    /// When certificate generation fails.
+    pub fn receiver_certificate(&self, names: &[&str]) -> Result<IssuedCertificate, Failure> {
+        Ok(self.server_pki.server_certificate(names)?)
     }
 
     /// The payment consents collection URL (Payments API 4.0.0).
@@ -379,6 +444,17 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
     )) {
         let stack = ClientCertificateLayer::tls_only()
             .layer(shared.guard.layer(shared.payments_api.clone()));
+        match stack.oneshot(request).await {
+            Ok(response) => collect(response).await,
+            Err(never) => match never {},
+        }
+    } else if path.starts_with(&format!(
+        "{}/{}",
+        shared.brand.api_base_url().path().trim_end_matches('/'),
+        opus_holder::BASE_PATH
+    )) {
+        let stack =
+            ClientCertificateLayer::tls_only().layer(shared.guard.layer(shared.pix_api.clone()));
         match stack.oneshot(request).await {
             Ok(response) => collect(response).await,
             Err(never) => match never {},

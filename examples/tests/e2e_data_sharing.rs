@@ -198,7 +198,12 @@ struct Participant {
     directory: Value,
 }
 
-async fn join(bank: &LoopbackBank, role: &str) -> Participant {
+async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Participant {
+    // Registered without a trailing slash, as the profile requires.
+    let webhooks: Vec<&str> = webhook
+        .map(|u| u.as_str().trim_end_matches('/'))
+        .into_iter()
+        .collect();
     let mut https = Https {
         anchors: pem_certs(bank.ca_pem()),
         identity: None,
@@ -229,6 +234,7 @@ async fn join(bank: &LoopbackBank, role: &str) -> Participant {
                     "client_name": "Receptora de Teste",
                     "roles": [role],
                     "redirect_uris": [REDIRECT],
+                    "webhook_uris": webhooks,
                     "jwks": keys.public_jwks().await.unwrap(),
                     "transport_csr_pem": csr,
                 })
@@ -271,6 +277,7 @@ async fn join(bank: &LoopbackBank, role: &str) -> Participant {
                 json!({
                     "software_statement": directory["software_statement"],
                     "redirect_uris": [REDIRECT],
+                    "webhook_uris": webhooks,
                     "token_endpoint_auth_method": "private_key_jwt",
                     "token_endpoint_auth_signing_alg": "PS256",
                     "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
@@ -421,7 +428,7 @@ impl Participant {
 async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
     let bank = LoopbackBank::start().await.unwrap();
     let clock = SystemClock;
-    let receiver = join(&bank, "DADOS").await;
+    let receiver = join(&bank, "DADOS", None).await;
     let https = &receiver.https;
 
     // 3. A consent through the Consents API with a client-credentials token.
@@ -623,7 +630,8 @@ fn signed_payload(answer: &Answer, raw: &str, keys: &opus_core::keys::JwkSet) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_consent_signed_both_ways_is_authorised_by_the_customer() {
     let bank = LoopbackBank::start().await.unwrap();
-    let initiator = join(&bank, "PAGTO").await;
+    let receiver = Receiver::start(&bank).await;
+    let initiator = join(&bank, "PAGTO", Some(&receiver.url)).await;
     let org = initiator.directory["org_id"].as_str().unwrap().to_owned();
     let cc = initiator
         .token(&[("grant_type", "client_credentials"), ("scope", "payments")])
@@ -699,5 +707,124 @@ async fn a_payment_consent_signed_both_ways_is_authorised_by_the_customer() {
     assert_eq!(raw.0.status, StatusCode::OK, "{}", raw.1);
     let read = signed_payload(&raw.0, &raw.1, &bank_keys);
     assert_eq!(read["data"]["status"], "AUTHORISED", "{read}");
+    assert_eq!(
+        read["data"]["debtorAccount"]["accountType"], "CACC",
+        "{read}"
+    );
+
+    // The Pix payment, with the customer's token for the consent.
+    let access = tokens.body["access_token"].as_str().unwrap().to_owned();
+    let pix = bank.pix_payments_url().unwrap();
+    let compact: String = today.chars().filter(char::is_ascii_digit).collect();
+    let order = jws::sign_claims(
+        initiator.signer.as_ref(),
+        Some("JWT"),
+        &json!({
+            "data": [{
+                "endToEndId": format!("E12345678{compact}1200AbCdEfGhIjK"),
+                "localInstrument": "DICT",
+                "payment": {"amount": "150.00", "currency": "BRL"},
+                "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"},
+                "proxy": "joao@example.com",
+                "cnpjInitiator": "11222333000181",
+            }],
+            "iss": org,
+            "aud": pix.as_str(),
+            "iat": SystemClock.now().unix_seconds(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+        }),
+    )
+    .await
+    .unwrap();
+    let paid = initiator
+        .https
+        .send_raw(
+            Method::POST,
+            &pix,
+            &[
+                ("authorization", format!("Bearer {access}")),
+                ("x-fapi-interaction-id", INTERACTION.to_owned()),
+                ("x-idempotency-key", uuid::Uuid::new_v4().to_string()),
+            ],
+            Some(("application/jwt", order)),
+        )
+        .await;
+    assert_eq!(paid.0.status, StatusCode::CREATED, "{}", paid.1);
+    let paid = signed_payload(&paid.0, &paid.1, &bank_keys);
+    assert_eq!(paid["data"][0]["status"], "ACSC", "{paid}");
+    let payment_id = paid["data"][0]["paymentId"].as_str().unwrap().to_owned();
+
+    // The initiator hears about it through its webhook, then reads it.
+    let pass = bank.deliver_webhooks().await.unwrap();
+    assert_eq!(pass.delivered, 3, "{pass:?}");
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert!(seen.contains(&format!(
+        "/open-banking/webhook/v1/payments/v4/pix/payments/{payment_id}"
+    )));
+    assert!(seen.contains(&format!(
+        "/open-banking/webhook/v1/payments/v4/consents/{consent_id}"
+    )));
+    let raw = initiator
+        .https
+        .send_raw(
+            Method::GET,
+            &Url::parse(&format!("{pix}/{payment_id}")).unwrap(),
+            &headers[..2],
+            None,
+        )
+        .await;
+    assert_eq!(raw.0.status, StatusCode::OK, "{}", raw.1);
+    assert_eq!(
+        signed_payload(&raw.0, &raw.1, &bank_keys)["data"]["status"],
+        "ACSC"
+    );
     bank.stop().await;
+}
+
+/// The initiator's webhook endpoint: mTLS with a certificate the bank
+/// trusts, answering 202 and recording the paths it was called on.
+struct Receiver {
+    url: Url,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    async fn start(bank: &LoopbackBank) -> Self {
+        let leaf = bank.receiver_certificate(&["127.0.0.1"]).unwrap();
+        let (chain, key) = mtls::identity(&leaf.chain_der, leaf.key_pkcs8_der.expose());
+        let tls = mtls::server_config(
+            chain,
+            key,
+            &pem_certs(bank.ca_pem()),
+            mtls::ClientCertPolicy::Required,
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().unwrap().port()
+        ))
+        .unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = seen.clone();
+        let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+            let recorded = recorded.clone();
+            async move {
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push(request.uri().path().to_owned());
+                let mut response = http::Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = StatusCode::ACCEPTED;
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        tokio::spawn(mtls::serve(
+            listener,
+            Some(tls),
+            service,
+            std::future::pending(),
+        ));
+        Self { url, seen }
+    }
 }

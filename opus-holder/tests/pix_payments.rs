@@ -854,17 +854,11 @@ struct Receiver {
 impl Receiver {
     async fn start(pki: &TestPki) -> Self {
         use opus_fapi::mtls::{self, ClientCertPolicy};
-        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
         let leaf = pki.server_certificate(&["127.0.0.1"]).unwrap();
+        let (chain, key) = mtls::identity(&leaf.chain_der, leaf.key_pkcs8_der.expose());
         let tls = mtls::server_config(
-            leaf.chain_der
-                .iter()
-                .cloned()
-                .map(CertificateDer::from)
-                .collect(),
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-                leaf.key_pkcs8_der.expose().to_vec(),
-            )),
+            chain,
+            key,
             &[CertificateDer::from(pki.root_der().to_vec())],
             ClientCertPolicy::Required,
         )
@@ -932,7 +926,6 @@ impl Drop for Receiver {
 async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
     use opus_fapi::server::{ClientAuthMethod, ClientMetadata};
     use opus_holder::webhook::{MtlsWebhookTransport, WebhookSender};
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     let f = Fixture::new().await;
     let w = &f.world;
     let pki = TestPki::generate("Webhooks").unwrap();
@@ -971,17 +964,12 @@ async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
             Cnpj::parse("11444777000161").unwrap(),
         ))
         .unwrap();
+    let (chain, key) =
+        opus_fapi::mtls::identity(&bank_cert.chain_der, bank_cert.key_pkcs8_der.expose());
     let config = opus_fapi::mtls::client_config(
         &[CertificateDer::from(pki.root_der().to_vec())],
-        bank_cert
-            .chain_der
-            .iter()
-            .cloned()
-            .map(CertificateDer::from)
-            .collect(),
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-            bank_cert.key_pkcs8_der.expose().to_vec(),
-        )),
+        chain,
+        key,
     )
     .unwrap();
     let sender = WebhookSender::new(

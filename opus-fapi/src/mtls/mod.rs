@@ -124,6 +124,24 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// A certificate chain (DER, leaf first) and its PKCS#8 private key in the
+/// forms rustls takes, for [`server_config`] and [`client_config`].
+pub fn identity(
+    chain_der: &[Vec<u8>],
+    key_pkcs8_der: &[u8],
+) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    (
+        chain_der
+            .iter()
+            .cloned()
+            .map(CertificateDer::from)
+            .collect(),
+        PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+            key_pkcs8_der.to_vec(),
+        )),
+    )
+}
+
 /// A client configuration presenting `chain`/`key` and trusting `anchors`.
 ///
 /// # Errors
