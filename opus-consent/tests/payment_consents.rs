@@ -631,3 +631,94 @@ async fn an_unauthorised_consent_expires_after_five_minutes() {
     );
     conforms("get", "/consents/{consentId}", read.status, &read.body);
 }
+
+#[tokio::test]
+async fn c2_11_12_14_20_21_signature_jti_content_type_and_instrument_checks() {
+    let f = Fixture::new().await;
+    // Good consents, then a broken signature: 400 with a JSON body, every time.
+    for n in 0..3 {
+        let good = f.post(&f.data(), &format!("good-{n}")).await;
+        assert_eq!(good.status, StatusCode::CREATED);
+    }
+    let mut broken = f.signed(&f.data()).await;
+    let last = broken.pop().unwrap();
+    broken.push(if last == 'A' { 'B' } else { 'A' });
+    let bad = f
+        .call(
+            Method::POST,
+            "",
+            &f.token,
+            Some(("application/jwt", broken)),
+            Some("bad-sig"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.signed, "a JSON error body");
+    // The same signed consent twice: its jti is spent (403, JSON).
+    let jwt = f.signed(&f.data()).await;
+    let first = f
+        .call(
+            Method::POST,
+            "",
+            &f.token,
+            Some(("application/jwt", jwt.clone())),
+            Some("jti-1"),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = f
+        .call(
+            Method::POST,
+            "",
+            &f.token,
+            Some(("application/jwt", jwt)),
+            Some("jti-2"),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(!again.signed);
+    conforms("post", "/consents", again.status, &again.body);
+    // A GET asking for JSON still gets the signed answer.
+    let id = first.body["data"]["consentId"].as_str().unwrap();
+    let read = f
+        .call(Method::GET, &format!("/{id}"), &f.token, None, None)
+        .await;
+    assert!(read.signed);
+    // Instruments and their QR codes.
+    let qr = json!(
+        "00020101021226770014br.gov.bcb.pix2555api.itau/pix/qr/v2/cobv/4b6d9ae2-34b3-4ae8-9fa0-ff11c8c1dba25204000053039865802BR5920NOME DO RECEBEDOR6009SAO PAULO62070503***63041D3D"
+    );
+    for (n, (instrument, with_qr)) in [
+        ("MANU", true),
+        ("DICT", true),
+        ("QRES", false),
+        ("QRDN", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut data = f.data();
+        data["payment"]["details"]["localInstrument"] = json!(instrument);
+        if instrument == "MANU" {
+            data["payment"]["details"]
+                .as_object_mut()
+                .unwrap()
+                .remove("proxy");
+        }
+        if with_qr {
+            data["payment"]["details"]["qrCode"] = qr.clone();
+        }
+        let answer = f.post(&data, &format!("instrument-{n}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{instrument}: {}",
+            answer.body
+        );
+        assert_eq!(
+            answer.body["errors"][0]["code"],
+            "DETALHE_PAGAMENTO_INVALIDO"
+        );
+        conforms("post", "/consents", answer.status, &answer.body);
+    }
+}

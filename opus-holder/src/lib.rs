@@ -966,6 +966,19 @@ impl Inner {
         {
             return Err(diverges("consentId diverge do consentimento."));
         }
+        // `transactionIdentification` (txid) belongs to payments the
+        // creditor initiated or QR codes, never to MANU or DICT.
+        if object.contains_key("transactionIdentification")
+            && matches!(
+                object.get("localInstrument").and_then(Value::as_str),
+                Some("MANU" | "DICT")
+            )
+        {
+            return Err(unprocessable(
+                "DETALHE_PAGAMENTO_INVALIDO",
+                "transactionIdentification não se aplica a MANU ou DICT.",
+            ));
+        }
         if !object
             .get("cnpjInitiator")
             .and_then(Value::as_str)

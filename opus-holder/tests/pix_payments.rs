@@ -1028,3 +1028,69 @@ async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
         "nothing left"
     );
 }
+
+#[tokio::test]
+async fn c2_23_24_28_29_payment_checks_of_the_functional_suite() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let consent = f.one.authorised_consent(w, &consent_data(w, None)).await;
+    let edit = |change: &dyn Fn(&mut Value)| {
+        let mut item = payment(&today(w, 0), 1);
+        change(&mut item);
+        json!([item])
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "another currency",
+            edit(&|i| i["payment"]["currency"] = json!("USD")),
+            "PAGAMENTO_DIVERGENTE_CONSENTIMENTO",
+        ),
+        (
+            "no endToEndId",
+            edit(&|i| {
+                i.as_object_mut().unwrap().remove("endToEndId");
+            }),
+            "PARAMETRO_NAO_INFORMADO",
+        ),
+        (
+            "month 13 in the endToEndId",
+            edit(&|i| {
+                i["endToEndId"] =
+                    json!(end_to_end(&today(w, 0), 1).replacen(&today(w, 0)[5..7], "13", 1))
+            }),
+            "PARAMETRO_INVALIDO",
+        ),
+        (
+            "a txid on DICT",
+            edit(&|i| i["transactionIdentification"] = json!("E00038166201907261559y6j6")),
+            "DETALHE_PAGAMENTO_INVALIDO",
+        ),
+        (
+            "cnpjInitiator of zeros",
+            edit(&|i| i["cnpjInitiator"] = json!("00000000000000")),
+            "PARAMETRO_INVALIDO",
+        ),
+    ];
+    for (n, (why, items, code)) in cases.into_iter().enumerate() {
+        let answer = f.one.pay(w, &consent, items, &format!("c2-{n}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{why}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["errors"][0]["code"], code, "{why}");
+        conforms("post", "/pix/payments", answer.status, &answer.body);
+    }
+    // The matching payment: 201, its endToEndId echoed, no rejectionReason.
+    let created = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 1)]), "c2-ok")
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["data"][0]["endToEndId"],
+        end_to_end(&today(w, 0), 1)
+    );
+    assert!(created.body["data"][0].get("rejectionReason").is_none());
+}
