@@ -439,6 +439,28 @@ fn validate_details(payment: &Value, single: bool) -> Result<(), ApiError> {
     if !ok {
         return Err(bad("Os detalhes não correspondem ao localInstrument."));
     }
+    // The key and the QR code themselves.
+    if instrument == "DICT" && !proxy.is_some_and(opus_core::payment::is_pix_key) {
+        return Err(bad("A chave Pix (proxy) é inválida."));
+    }
+    if let Some(payload) = qr {
+        let code =
+            opus_core::payment::BrCode::parse(payload).map_err(|_| bad("O qrCode é inválido."))?;
+        if code.dynamic != (instrument == "QRDN") {
+            return Err(bad("O qrCode não corresponde ao localInstrument."));
+        }
+        if instrument == "QRES" {
+            if code.key.as_deref() != proxy {
+                return Err(bad("A chave do qrCode difere do proxy."));
+            }
+            let amount = |a: &str| opus_core::money::Amount::parse(a).ok();
+            if let Some(fixed) = &code.amount
+                && amount(fixed) != str_at(payment, "/amount").and_then(amount)
+            {
+                return Err(bad("O valor do qrCode difere do pagamento."));
+            }
+        }
+    }
     if !single && !matches!(instrument, "MANU" | "DICT" | "QRES") {
         return Err(bad("Agendamentos recorrentes aceitam MANU, DICT ou QRES."));
     }

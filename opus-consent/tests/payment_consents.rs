@@ -722,3 +722,71 @@ async fn c2_11_12_14_20_21_signature_jti_content_type_and_instrument_checks() {
         conforms("post", "/consents", answer.status, &answer.body);
     }
 }
+
+/// A static Pix QR code for `key` and `amount`, with its CRC.
+fn static_qr(key: &str, amount: &str) -> String {
+    let account = format!("0014br.gov.bcb.pix01{:02}{key}", key.len());
+    let body = format!(
+        "00020101021126{:02}{account}5204000053039865404{amount}5802BR5910Joao Souza6009SAO PAULO62070503***6304",
+        account.len()
+    )
+    .replace("5404", &format!("54{:02}", amount.len()));
+    format!(
+        "{body}{:04X}",
+        opus_core::payment::crc16_ccitt(body.as_bytes())
+    )
+}
+
+#[tokio::test]
+async fn c2_6_26_static_qr_codes_and_pix_keys_are_checked() {
+    let f = Fixture::new().await;
+    let qres = |qr: String, proxy: &str| {
+        let mut data = f.data();
+        data["payment"]["details"]["localInstrument"] = json!("QRES");
+        data["payment"]["details"]["qrCode"] = json!(qr);
+        data["payment"]["details"]["proxy"] = json!(proxy);
+        data
+    };
+    let good = f
+        .post(
+            &qres(static_qr("+5561999999999", "100.12"), "+5561999999999"),
+            "qr-ok",
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::CREATED, "{}", good.body);
+    conforms("post", "/consents", good.status, &good.body);
+    let mut corrupted = static_qr("+5561999999999", "100.12");
+    corrupted.replace_range(40..41, "9");
+    for (n, data) in [
+        // Another amount in the code than in the payment.
+        qres(static_qr("+5561999999999", "99.00"), "+5561999999999"),
+        // Another key in the code than the proxy.
+        qres(static_qr("+5561999999999", "100.12"), "+5561988888888"),
+        // A broken CRC.
+        qres(corrupted, "+5561999999999"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = f.post(&data, &format!("qr-bad-{n}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{n}: {}",
+            answer.body
+        );
+        assert_eq!(
+            answer.body["errors"][0]["code"],
+            "DETALHE_PAGAMENTO_INVALIDO"
+        );
+    }
+    // DICT keys must have a Pix key's form.
+    let mut data = f.data();
+    data["payment"]["details"]["proxy"] = json!("not a key");
+    let answer = f.post(&data, "bad-key").await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        answer.body["errors"][0]["code"],
+        "DETALHE_PAGAMENTO_INVALIDO"
+    );
+}

@@ -960,6 +960,9 @@ impl Inner {
         if details.get("proxy").is_some() && object.get("proxy") != details.get("proxy") {
             return Err(diverges("proxy diverge do consentimento."));
         }
+        if object.get("qrCode") != details.get("qrCode") {
+            return Err(diverges("qrCode diverge do consentimento."));
+        }
         if object
             .get("consentId")
             .is_some_and(|c| c.as_str() != Some(consent.id.as_str()))
