@@ -283,7 +283,7 @@ mod brcode_tests {
         assert!(code.dynamic);
         assert!(code.url.is_some());
         // A flipped character breaks the CRC; garbage is malformed.
-        let mut broken = payload.clone().into_bytes();
+        let mut broken = payload.into_bytes();
         broken[60] = b'9';
         assert_eq!(
             BrCode::parse(std::str::from_utf8(&broken).unwrap()),
