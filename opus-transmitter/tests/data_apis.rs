@@ -460,6 +460,34 @@ async fn c4_02_c5_02_permission_matrix_refuses_before_the_connector() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
         conforms(api, template, status, &body);
     }
+    // And the other three credit-operations APIs, endpoint by endpoint.
+    for (api, contract) in [
+        ("financings", "fin-maria-imobiliario"),
+        ("invoice-financings", "inv-padaria-duplicatas"),
+        ("unarranged-accounts-overdraft", "ovd-maria-cheque-especial"),
+    ] {
+        for (template, suffix) in [
+            ("/contracts", String::new()),
+            ("/contracts/{contractId}", format!("/{contract}")),
+            (
+                "/contracts/{contractId}/warranties",
+                format!("/{contract}/warranties"),
+            ),
+            (
+                "/contracts/{contractId}/scheduled-instalments",
+                format!("/{contract}/scheduled-instalments"),
+            ),
+            (
+                "/contracts/{contractId}/payments",
+                format!("/{contract}/payments"),
+            ),
+        ] {
+            let path = format!("{api}/v2/contracts{suffix}");
+            let (status, body) = f.get(&path, &accounts_only).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+            conforms(api, template, status, &body);
+        }
+    }
     assert!(
         f.spy.calls().is_empty(),
         "no connector call: {:?}",
