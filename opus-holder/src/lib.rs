@@ -22,14 +22,15 @@
 //!
 //! - `PATCH /pix/payments/{paymentId}` cancels a scheduled or pending
 //!   payment (`CANC`, with its `cancellation`); anything else is 422
-//!   `PAGAMENTO_NAO_PERMITE_CANCELAMENTO`.
+//!   `PAGAMENTO_NAO_PERMITE_CANCELAMENTO`. `PATCH
+//!   /pix/payments/consents/{consentId}` cancels every such payment of a
+//!   consent (with an idempotency key).
 //!
 //! Every status change of a payment, and the consumption of its consent,
 //! leaves a webhook notice in the outbox in the same store operation;
 //! [`webhook::WebhookSender`] delivers them to the initiator.
 //!
-//! Cancelling every payment of a consent and automatic payments are not
-//! here yet.
+//! Automatic payments are not here yet.
 
 pub mod webhook;
 
@@ -435,6 +436,13 @@ impl Inner {
             (id, &Method::GET) if access.consent_id.is_none() => {
                 self.read(&access.client_id, id).await
             }
+            (rest, &Method::PATCH)
+                if access.consent_id.is_none() && rest.starts_with("consents/") =>
+            {
+                let consent = rest.trim_start_matches("consents/").to_owned();
+                self.cancel_consent(&access, &consent, &client.organisation_id, request)
+                    .await
+            }
             (id, &Method::PATCH) if access.consent_id.is_none() => {
                 let id = id.to_owned();
                 self.cancel(&access, &id, &client.organisation_id, request)
@@ -506,40 +514,130 @@ impl Inner {
         let claims = self
             .signed_request(access, organisation, request, &path)
             .await?;
-        let data = claims.get("data").cloned().unwrap_or(Value::Null);
-        if data.get("status").and_then(Value::as_str) != Some("CANC") {
-            return Err(unprocessable(
-                "PARAMETRO_INVALIDO",
-                "Somente o status CANC é aceito.",
-            ));
-        }
-        let by = data
-            .pointer("/cancellation/cancelledBy/document/identification")
-            .and_then(Value::as_str)
-            .filter(|c| c.len() == 11 && opus_core::Cpf::parse(c).is_ok())
-            .ok_or_else(|| unprocessable("PARAMETRO_INVALIDO", "cancelledBy inválido."))?
-            .to_owned();
+        let by = cancelled_by(&claims)?;
         let id = PaymentId::new(id).map_err(|_| ApiError::invalid_parameter("paymentId"))?;
+        let (stored, body) = self
+            .cancel_one(&access.client_id, &id, &by)
+            .await?
+            .ok_or_else(not_cancellable)?;
+        let link = self
+            .brand
+            .api_url(&path)
+            .map_err(|_| ApiError::internal())?;
+        let envelope = opus_core::Envelope::single(
+            public(Self::representation(&stored, &body)),
+            &link,
+            self.clock.now(),
+        );
+        Ok(Outcome {
+            status: StatusCode::OK,
+            body: serde_json::to_value(envelope).map_err(|_| ApiError::internal())?,
+        })
+    }
+
+    /// `PATCH /pix/payments/consents/{consentId}`: cancels every scheduled
+    /// or pending payment of the consent (idempotency key required).
+    async fn cancel_consent<B>(
+        &self,
+        access: &VerifiedAccess,
+        consent: &str,
+        organisation: &OrganisationId,
+        request: Request<B>,
+    ) -> Result<Outcome, ApiError>
+    where
+        B: http_body::Body + Send,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let key = message::idempotency_key(request.headers())?;
+        let path = format!("{BASE_PATH}/consents/{consent}");
+        let claims = self
+            .signed_request(access, organisation, request, &path)
+            .await?;
+        let by = cancelled_by(&claims)?;
+        let consent = ConsentId::new(consent).map_err(|_| ApiError::not_found())?;
+        let found = self.consents.find(self.brand.id(), &consent).await?;
+        if found.client_id != access.client_id {
+            return Err(ApiError::forbidden());
+        }
+        let data = claims.get("data").cloned().unwrap_or(Value::Null);
+        let records = self
+            .idempotent(
+                access,
+                &format!("payments-v4:PATCH:/pix/payments/consents/{consent}"),
+                key,
+                &data,
+                || async {
+                    let payments = self
+                        .storage
+                        .payments
+                        .list_payments_by_consent(self.brand.id(), &consent)
+                        .await
+                        .map_err(|e| store_error(&e))?;
+                    let mut cancelled = Vec::new();
+                    for payment in payments.iter().filter(|p| p.status.is_cancellable()) {
+                        if let Some(done) =
+                            self.cancel_one(&access.client_id, &payment.id, &by).await?
+                        {
+                            cancelled.push(done);
+                        }
+                    }
+                    if cancelled.is_empty() {
+                        return Err(not_cancellable());
+                    }
+                    Ok(cancelled)
+                },
+            )
+            .await?;
+        let items: Vec<Value> = records
+            .iter()
+            .map(|(r, _)| json!({"paymentId": r.id, "statusUpdateDateTime": r.status_updated_at}))
+            .collect();
+        let link = self
+            .brand
+            .api_url(&path)
+            .map_err(|_| ApiError::internal())?;
+        let envelope = opus_core::Envelope::single(items, &link, self.clock.now());
+        Ok(Outcome {
+            status: StatusCode::OK,
+            body: serde_json::to_value(envelope).map_err(|_| ApiError::internal())?,
+        })
+    }
+
+    /// Moves payment `id` of `client` to `CANC` with its `cancellation`;
+    /// `None` when it cannot be cancelled (any status but SCHD or PDNG, or
+    /// a SCHD payment due today or earlier).
+    async fn cancel_one(
+        &self,
+        client: &ClientId,
+        id: &PaymentId,
+        by: &str,
+    ) -> Result<Option<(PaymentRecord, Map<String, Value>)>, ApiError> {
         for _ in 0..3 {
             let record = self
                 .storage
                 .payments
-                .get_payment(self.brand.id(), &id)
+                .get_payment(self.brand.id(), id)
                 .await
                 .map_err(|e| store_error(&e))?
                 .ok_or_else(ApiError::not_found)?;
-            if record.client_id != access.client_id {
+            if &record.client_id != client {
                 return Err(ApiError::forbidden());
             }
             if !record.status.is_cancellable() {
-                return Err(ApiError::unprocessable(
-                    "PAGAMENTO_NAO_PERMITE_CANCELAMENTO",
-                    "Pagamento não permite cancelamento.",
-                    "Somente pagamentos agendados ou pendentes podem ser cancelados.",
-                ));
+                return Ok(None);
+            }
+            let now = self.clock.now();
+            // A scheduled payment can be cancelled until 23:59 (Brasília)
+            // of the day before its date.
+            if record.status == PaymentStatus::Schd
+                && record
+                    .scheduled_for
+                    .is_some_and(|date| date <= now.date_in_brasilia())
+            {
+                return Ok(None);
             }
             let mut body = self.open(&record).await?;
-            let now = self.clock.now();
             let reason = if record.status == PaymentStatus::Schd {
                 "CANCELADO_AGENDAMENTO"
             } else {
@@ -579,19 +677,7 @@ impl Inner {
                     if let Err(e) = self.spi.cancel(self.brand.id(), &stored.id).await {
                         tracing::warn!(error = %e, payment = %stored.id, "Pix connector cancellation failed");
                     }
-                    let link = self
-                        .brand
-                        .api_url(&path)
-                        .map_err(|_| ApiError::internal())?;
-                    let envelope = opus_core::Envelope::single(
-                        public(Self::representation(&stored, &body)),
-                        &link,
-                        now,
-                    );
-                    return Ok(Outcome {
-                        status: StatusCode::OK,
-                        body: serde_json::to_value(envelope).map_err(|_| ApiError::internal())?,
-                    });
+                    return Ok(Some((stored, body)));
                 }
                 // Moved meanwhile (settled?): look again.
                 Err(StoreError::Conflict) => {}
@@ -658,7 +744,6 @@ impl Inner {
         let claims = self
             .signed_request(access, organisation, request, BASE_PATH)
             .await?;
-        let now = self.clock.now();
         let data = claims
             .get("data")
             .and_then(Value::as_array)
@@ -669,13 +754,43 @@ impl Inner {
                     "data deve ser uma lista de pagamentos.",
                 )
             })?;
+        let records = self
+            .idempotent(
+                access,
+                "payments-v4:POST:/pix/payments",
+                key,
+                &Value::Array(data.clone()),
+                || self.consume(access, consent_id, organisation, data),
+            )
+            .await?;
+        self.created(&records)
+    }
+
+    /// Runs `work` once per idempotency key and `data` (24 hours): a
+    /// repeat answers the payments of the first run in their current state;
+    /// another `data` under the key is 422 `ERRO_IDEMPOTENCIA`; a run in
+    /// flight elsewhere is 429. A failed run gives its key back.
+    async fn idempotent<F, Fut>(
+        &self,
+        access: &VerifiedAccess,
+        operation: &str,
+        key: opus_core::IdempotencyKey,
+        data: &Value,
+        work: F,
+    ) -> Result<Vec<(PaymentRecord, Map<String, Value>)>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(PaymentRecord, Map<String, Value>)>, ApiError>>,
+    {
+        let now = self.clock.now();
         let scope = IdempotencyScope {
             brand: self.brand.id().clone(),
             client_id: access.client_id.clone(),
-            operation: "payments-v4:POST:/pix/payments".to_owned(),
+            operation: operation.to_owned(),
             key,
         };
-        let fingerprint = RequestFingerprint::of(Value::Array(data.clone()).to_string().as_bytes());
+        // serde_json maps are ordered: the same `data` gives the same bytes.
+        let fingerprint = RequestFingerprint::of(data.to_string().as_bytes());
         let context = SealContext::new("idempotency", self.brand.id(), scope.key.as_str());
         match self
             .storage
@@ -711,7 +826,7 @@ impl Inner {
                         records.push((record, body));
                     }
                 }
-                return self.created(&records);
+                return Ok(records);
             }
             IdempotencyBegin::Mismatch => {
                 return Err(unprocessable(
@@ -721,8 +836,7 @@ impl Inner {
             }
             _ => return Err(ApiError::too_many_requests(Duration::from_secs(1))),
         }
-        let result = self.consume(access, consent_id, organisation, data).await;
-        match result {
+        match work().await {
             Ok(records) => {
                 let ids: Vec<String> = records.iter().map(|(r, _)| r.id.to_string()).collect();
                 let sealed = self
@@ -744,7 +858,7 @@ impl Inner {
                 {
                     tracing::warn!(error = %e, "idempotency record not completed");
                 }
-                self.created(&records)
+                Ok(records)
             }
             Err(e) => {
                 if let Err(release) = self.storage.idempotency.release(&scope).await {
@@ -1032,6 +1146,30 @@ fn notice(
 
 fn payment_path(id: &PaymentId) -> String {
     format!("payments/v4/pix/payments/{id}")
+}
+
+fn not_cancellable() -> ApiError {
+    ApiError::unprocessable(
+        "PAGAMENTO_NAO_PERMITE_CANCELAMENTO",
+        "Pagamento não permite cancelamento.",
+        "Somente pagamentos agendados ou pendentes podem ser cancelados.",
+    )
+}
+
+/// The payer's CPF of a cancellation request (`data.status` must be `CANC`).
+fn cancelled_by(claims: &Map<String, Value>) -> Result<String, ApiError> {
+    let data = claims.get("data").cloned().unwrap_or(Value::Null);
+    if data.get("status").and_then(Value::as_str) != Some("CANC") {
+        return Err(unprocessable(
+            "PARAMETRO_INVALIDO",
+            "Somente o status CANC é aceito.",
+        ));
+    }
+    data.pointer("/cancellation/cancelledBy/document/identification")
+        .and_then(Value::as_str)
+        .filter(|c| c.len() == 11 && opus_core::Cpf::parse(c).is_ok())
+        .map(str::to_owned)
+        .ok_or_else(|| unprocessable("PARAMETRO_INVALIDO", "cancelledBy inválido."))
 }
 
 /// The stored body without the fields kept only for the connector.

@@ -393,6 +393,26 @@ impl Instance {
         .await
     }
 
+    /// `PATCH /pix/payments/consents/{consent}` cancelling every payment
+    /// that can still be cancelled, signed by the initiator.
+    async fn cancel_consent(&self, world: &World, consent: &str, key: &str) -> Answer {
+        let token = self.token(world, None).await;
+        let path = format!("/consents/{consent}");
+        let claims = json!({
+            "data": {"status": "CANC", "cancellation": {"cancelledBy": {"document": {"identification": MARIA_CPF, "rel": "CPF"}}}},
+            "iss": world.itp_org.to_string(),
+            "aud": world.brand.api_url(&format!("{BASE_PATH}{path}")).unwrap().to_string(),
+            "iat": world.clock.now().unix_seconds(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+        });
+        let signer = world.itp.signer(KeyPurpose::MessageSigning).await.unwrap();
+        let jwt = jws::sign_claims(signer.as_ref(), Some("JWT"), &claims)
+            .await
+            .unwrap();
+        self.call(world, Method::PATCH, &path, &token, Some(jwt), Some(key))
+            .await
+    }
+
     async fn consent_status(&self, world: &World, id: &ConsentId) -> ConsentStatus {
         self.consents
             .find(world.brand.id(), id)
@@ -1093,4 +1113,87 @@ async fn c2_23_24_28_29_payment_checks_of_the_functional_suite() {
         end_to_end(&today(w, 0), 1)
     );
     assert!(created.body["data"][0].get("rejectionReason").is_none());
+}
+
+#[tokio::test]
+async fn a_recurring_schedule_is_cancelled_at_once_except_what_is_due_today() {
+    let f = Fixture::new().await;
+    let w = &f.world;
+    let consent = f
+        .one
+        .authorised_consent(
+            w,
+            &consent_data(
+                w,
+                Some(json!({"daily": {"startDate": today(w, 1), "quantity": 3}})),
+            ),
+        )
+        .await;
+    let payments: Vec<Value> = (1..=3).map(|n| payment(&today(w, n), n as u32)).collect();
+    let created = f
+        .one
+        .pay(w, &consent, Value::Array(payments), "daily")
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let ids: Vec<String> = created.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["paymentId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3);
+
+    // The first occurrence falls due: it can no longer be cancelled.
+    w.clock.advance(std::time::Duration::from_secs(24 * 3600));
+
+    // An unknown consent is 404.
+    let unknown = f
+        .one
+        .cancel_consent(w, "urn:bancoazul:00000000-0000-4000-8000-000000000000", "x")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+
+    let cancelled = f.one.cancel_consent(w, consent.as_str(), "all").await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert!(cancelled.signed);
+    conforms(
+        "patch",
+        "/pix/payments/consents/{consentId}",
+        cancelled.status,
+        &cancelled.body,
+    );
+    let mut gone: Vec<&str> = cancelled.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["paymentId"].as_str().unwrap())
+        .collect();
+    gone.sort_unstable();
+    let mut expected = vec![ids[1].as_str(), ids[2].as_str()];
+    expected.sort_unstable();
+    assert_eq!(gone, expected, "the two future occurrences, not today's");
+
+    // Replaying the key answers the same without doing anything again.
+    let replay = f.one.cancel_consent(w, consent.as_str(), "all").await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert_eq!(replay.body["data"], cancelled.body["data"]);
+
+    // Today's occurrence settles; the cancelled ones never do.
+    let due = w.clock.now().date_in_brasilia();
+    assert_eq!(f.one.api.settle_due(due).await.unwrap(), 1);
+    let later = due.add_days(2).unwrap();
+    assert_eq!(f.one.api.settle_due(later).await.unwrap(), 0);
+
+    // Nothing left to cancel: 422 PAGAMENTO_NAO_PERMITE_CANCELAMENTO.
+    let refused = f.one.cancel_consent(w, consent.as_str(), "again").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused.body["errors"][0]["code"],
+        "PAGAMENTO_NAO_PERMITE_CANCELAMENTO"
+    );
 }
