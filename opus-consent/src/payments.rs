@@ -16,11 +16,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
 use opus_core::consent::{ConsentKind, ConsentStatus, open_consent_body, seal_consent_body};
 use opus_core::directory::Directory;
-use opus_core::keys::{KeyCustody, KeyPurpose};
+use opus_core::keys::KeyCustody;
 use opus_core::limits::{
     IDEMPOTENCY_KEY_RETENTION, PAYMENT_CONSENT_AUTHORISATION_TIMEOUT,
     PAYMENT_CONSENT_CONSUMPTION_TIMEOUT,
@@ -720,37 +720,6 @@ fn plain_error(error: &ApiError, now: Timestamp) -> Response<Full<Bytes>> {
 }
 
 impl ApiInner {
-    async fn signed(
-        &self,
-        outcome: &Outcome,
-        client_org: &opus_core::OrganisationId,
-    ) -> Response<Full<Bytes>> {
-        let now = self.clock.now();
-        let Ok(signer) = self.keys.signer(KeyPurpose::MessageSigning).await else {
-            return plain_error(&ApiError::internal(), now);
-        };
-        match message::sign_response(
-            signer.as_ref(),
-            &outcome.body,
-            self.brand.organisation_id(),
-            client_org,
-            now,
-        )
-        .await
-        {
-            Ok(jwt) => {
-                let mut response = Response::new(Full::new(Bytes::from(jwt)));
-                *response.status_mut() = outcome.status;
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(message::CONTENT_TYPE),
-                );
-                response
-            }
-            Err(e) => plain_error(&e, now),
-        }
-    }
-
     fn consent_outcome(
         &self,
         status: StatusCode,
@@ -813,22 +782,14 @@ impl ApiInner {
             },
             _ => Err(ApiError::method_not_allowed()),
         };
-        match result {
-            Ok(outcome) => self.signed(&outcome, &client.organisation_id).await,
-            // Business errors are signed; the others are plain JSON.
-            Err(e) if e.kind() == ApiErrorKind::Unprocessable => {
-                let body = serde_json::to_value(e.to_body(now)).unwrap_or(Value::Null);
-                self.signed(
-                    &Outcome {
-                        status: e.status(),
-                        body,
-                    },
-                    &client.organisation_id,
-                )
-                .await
-            }
-            Err(e) => plain_error(&e, now),
-        }
+        message::respond(
+            self.keys.as_ref(),
+            result.map(|o| (o.status, o.body)),
+            self.brand.organisation_id(),
+            &client.organisation_id,
+            now,
+        )
+        .await
     }
 
     async fn create<B>(
@@ -846,19 +807,14 @@ impl ApiInner {
             return Err(ApiError::unsupported_media_type());
         }
         let key = message::idempotency_key(request.headers())?;
-        let body = Limited::new(request.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| ApiError::invalid_parameter("body"))?
-            .to_bytes();
-        let token = std::str::from_utf8(&body).map_err(|_| ApiError::bad_signature())?;
         let audience = self
             .brand
             .api_url(BASE_PATH)
             .map_err(|_| ApiError::internal())?;
         let now = self.clock.now();
-        let claims = message::verify_request(
-            token,
+        let claims = message::read_signed_request(
+            request,
+            MAX_BODY,
             self.directory.as_ref(),
             self.storage.replay.as_ref(),
             RequestContext {

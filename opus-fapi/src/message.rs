@@ -194,3 +194,83 @@ pub fn idempotency_key(headers: &http::HeaderMap) -> Result<opus_core::Idempoten
     opus_core::IdempotencyKey::new(key)
         .map_err(|_| ApiError::invalid_parameter("x-idempotency-key"))
 }
+
+/// The HTTP response of a payments-family endpoint: a success or a 422 is
+/// `body` signed by the institution's message-signing key in `keys` for
+/// the client's organisation (`application/jwt`), any other error the
+/// plain JSON envelope, as the payments specs list them.
+pub async fn respond(
+    keys: &dyn opus_core::keys::KeyCustody,
+    result: Result<(http::StatusCode, Value), ApiError>,
+    issuer: &OrganisationId,
+    audience: &OrganisationId,
+    now: Timestamp,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let plain = |error: &ApiError| {
+        error
+            .to_http_response(now)
+            .map(|b| http_body_util::Full::new(bytes::Bytes::from(b)))
+    };
+    let (status, body) = match result {
+        Ok(outcome) => outcome,
+        Err(e) if e.kind() == ApiErrorKind::Unprocessable => (
+            e.status(),
+            serde_json::to_value(e.to_body(now)).unwrap_or(Value::Null),
+        ),
+        Err(e) => return plain(&e),
+    };
+    let signer = match keys
+        .signer(opus_core::keys::KeyPurpose::MessageSigning)
+        .await
+    {
+        Ok(signer) => signer,
+        Err(e) => {
+            tracing::warn!(error = %e, "message-signing key unavailable");
+            return plain(&ApiError::internal());
+        }
+    };
+    match sign_response(signer.as_ref(), &body, issuer, audience, now).await {
+        Ok(jwt) => {
+            let mut response =
+                http::Response::new(http_body_util::Full::new(bytes::Bytes::from(jwt)));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(CONTENT_TYPE),
+            );
+            response
+        }
+        Err(e) => plain(&e),
+    }
+}
+
+/// Reads a signed request body (at most `max` bytes) and verifies it as
+/// [`verify_request`] does.
+///
+/// # Errors
+/// 415 without `Content-Type: application/jwt`; 400 for an unreadable or
+/// oversized body; the errors of [`verify_request`].
+pub async fn read_signed_request<B>(
+    request: http::Request<B>,
+    max: usize,
+    directory: &dyn Directory,
+    replay: &dyn ReplayGuard,
+    context: RequestContext<'_>,
+) -> Result<Map<String, Value>, ApiError>
+where
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt;
+    if !is_signed_body(request.headers()) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    let bytes = http_body_util::Limited::new(request.into_body(), max)
+        .collect()
+        .await
+        .map_err(|_| ApiError::invalid_parameter("body"))?
+        .to_bytes();
+    let token = std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_signature())?;
+    verify_request(token, directory, replay, context).await
+}

@@ -40,15 +40,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
 use opus_consent::{PaymentConsent, PaymentConsents};
 use opus_core::connector::{
     LocalInstrument, PaymentAccount, PixConnector, PixOutcome, PixPaymentOrder,
 };
 use opus_core::consent::ConsentStatus;
 use opus_core::directory::Directory;
-use opus_core::keys::{KeyCustody, KeyPurpose};
+use opus_core::keys::KeyCustody;
 use opus_core::limits::IDEMPOTENCY_KEY_RETENTION;
 use opus_core::money::{Amount, Currency};
 use opus_core::payment::PaymentStatus;
@@ -58,8 +58,8 @@ use opus_core::store::{
     StoredResponse,
 };
 use opus_core::{
-    ApiError, ApiErrorKind, Brand, ClientId, Clock, Cnpj, ConsentId, Date, InteractionId,
-    OrganisationId, PaymentId, Storage, Timestamp,
+    ApiError, Brand, ClientId, Clock, Cnpj, ConsentId, Date, InteractionId, OrganisationId,
+    PaymentId, Storage, Timestamp,
 };
 use opus_fapi::message::{self, RequestContext};
 use opus_fapi::server::guard::VerifiedAccess;
@@ -363,37 +363,6 @@ impl Inner {
         Ok((stored, body))
     }
 
-    async fn signed(
-        &self,
-        outcome: &Outcome,
-        client_org: &OrganisationId,
-    ) -> Response<Full<Bytes>> {
-        let now = self.clock.now();
-        let Ok(signer) = self.keys.signer(KeyPurpose::MessageSigning).await else {
-            return plain(&ApiError::internal(), now);
-        };
-        match message::sign_response(
-            signer.as_ref(),
-            &outcome.body,
-            self.brand.organisation_id(),
-            client_org,
-            now,
-        )
-        .await
-        {
-            Ok(jwt) => {
-                let mut response = Response::new(Full::new(Bytes::from(jwt)));
-                *response.status_mut() = outcome.status;
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(message::CONTENT_TYPE),
-                );
-                response
-            }
-            Err(e) => plain(&e, now),
-        }
-    }
-
     async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
     where
         B: http_body::Body + Send,
@@ -451,21 +420,14 @@ impl Inner {
             (_, &Method::GET | &Method::PATCH) => Err(ApiError::forbidden()),
             _ => Err(ApiError::method_not_allowed()),
         };
-        match result {
-            Ok(outcome) => self.signed(&outcome, &client.organisation_id).await,
-            Err(e) if e.kind() == ApiErrorKind::Unprocessable => {
-                let body = serde_json::to_value(e.to_body(now)).unwrap_or(Value::Null);
-                self.signed(
-                    &Outcome {
-                        status: e.status(),
-                        body,
-                    },
-                    &client.organisation_id,
-                )
-                .await
-            }
-            Err(e) => plain(&e, now),
-        }
+        message::respond(
+            self.keys.as_ref(),
+            result.map(|o| (o.status, o.body)),
+            self.brand.organisation_id(),
+            &client.organisation_id,
+            now,
+        )
+        .await
     }
 
     async fn read(&self, client: &ClientId, id: &str) -> Result<Outcome, ApiError> {
@@ -700,18 +662,10 @@ impl Inner {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if !message::is_signed_body(request.headers()) {
-            return Err(ApiError::unsupported_media_type());
-        }
-        let bytes = Limited::new(request.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| ApiError::invalid_parameter("body"))?
-            .to_bytes();
-        let token = std::str::from_utf8(&bytes).map_err(|_| ApiError::bad_signature())?;
         let audience = self.brand.api_url(path).map_err(|_| ApiError::internal())?;
-        message::verify_request(
-            token,
+        message::read_signed_request(
+            request,
+            MAX_BODY,
             self.directory.as_ref(),
             self.storage.replay.as_ref(),
             RequestContext {

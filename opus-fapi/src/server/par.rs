@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use http::request::Parts;
-use opus_core::consent::ConsentStatus;
+use opus_core::consent::{ConsentKind, ConsentStatus};
 use opus_core::interaction::Acr;
 use opus_core::seal::SealContext;
 use opus_core::store::{ParRecord, ReplayScope, StoreError};
@@ -181,11 +181,19 @@ pub(crate) async fn push(
     if !scopes.iter().any(|s| s == "openid") {
         return Err(OAuthError::invalid_request("the openid scope is required"));
     }
-    let consent_scopes: Vec<&str> = scopes
+    // Exactly one consent: `consent:{id}` (data sharing, payments) or
+    // `recurring-consent:{id}` (automatic payments).
+    let is_consent_scope =
+        |s: &str| s.starts_with("consent:") || s.starts_with("recurring-consent:");
+    let consent_scopes: Vec<(&str, bool)> = scopes
         .iter()
-        .filter_map(|s| s.strip_prefix("consent:"))
+        .filter_map(|s| {
+            s.strip_prefix("consent:")
+                .map(|id| (id, false))
+                .or_else(|| s.strip_prefix("recurring-consent:").map(|id| (id, true)))
+        })
         .collect();
-    let [consent] = consent_scopes.as_slice() else {
+    let [(consent, recurring)] = consent_scopes.as_slice() else {
         return Err(OAuthError::new(
             OAuthErrorCode::InvalidScope,
             "exactly one consent scope is required",
@@ -193,7 +201,7 @@ pub(crate) async fn push(
     };
     if scopes
         .iter()
-        .any(|s| s != "openid" && !s.starts_with("consent:") && !client.metadata.allows(s))
+        .any(|s| s != "openid" && !is_consent_scope(s) && !client.metadata.allows(s))
     {
         return Err(OAuthError::new(
             OAuthErrorCode::InvalidScope,
@@ -208,7 +216,9 @@ pub(crate) async fn push(
         .get_consent(brand.server.brand.id(), &consent_id)
         .await?;
     let usable = stored.as_ref().is_some_and(|c| {
-        &c.client_id == client.id() && c.status == ConsentStatus::AwaitingAuthorisation
+        &c.client_id == client.id()
+            && c.status == ConsentStatus::AwaitingAuthorisation
+            && (c.kind == ConsentKind::Recurring) == *recurring
     });
     if !usable {
         return Err(OAuthError::invalid_request(
