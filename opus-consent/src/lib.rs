@@ -17,16 +17,22 @@
 //!   the authorisation and consumption deadlines, and the consents endpoints
 //!   with signed bodies and idempotency keys.
 //!
-//! Recurring (automatic-payments) consents are not here yet.
+//! - [`recurring`]: recurring consents (Automatic Payments API 2.0.0):
+//!   sweeping and Pix Automático, their limits, revocation, rejection and
+//!   edition, the endpoints with signed bodies, and the consent port.
 
 pub mod api;
 pub mod data;
 pub mod management;
 pub mod payments;
+pub mod recurring;
 
 pub use api::ConsentsApi;
 pub use data::{CreateDataConsent, DataConsentPolicy, DataConsents, ExtendDataConsent};
 pub use management::{ChannelAuthenticator, ChannelPrincipal, ManagementApi};
 pub use payments::{
     ConsentRouter, PaymentConsent, PaymentConsentAuthorisation, PaymentConsents, PaymentConsentsApi,
+};
+pub use recurring::{
+    RecurringConsent, RecurringConsentAuthorisation, RecurringConsents, RecurringConsentsApi,
 };

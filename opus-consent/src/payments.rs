@@ -1143,12 +1143,13 @@ impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisatio
 
 /// The consent port for every consent kind the institution offers: it
 /// reads the consent's kind from the store and hands over to that kind's
-/// port (data sharing, payments).
+/// port (data sharing, payments, recurring payments).
 #[derive(Clone)]
 pub struct ConsentRouter {
     storage: Storage,
     data: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
     payments: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+    recurring: Option<Arc<dyn opus_core::interaction::ConsentAuthorisation>>,
 }
 
 impl std::fmt::Debug for ConsentRouter {
@@ -1168,7 +1169,17 @@ impl ConsentRouter {
             storage,
             data,
             payments,
+            recurring: None,
         }
+    }
+
+    /// Recurring consents to `recurring` (without it they are unknown here).
+    pub fn with_recurring(
+        mut self,
+        recurring: Arc<dyn opus_core::interaction::ConsentAuthorisation>,
+    ) -> Self {
+        self.recurring = Some(recurring);
+        self
     }
 
     async fn port(
@@ -1185,9 +1196,10 @@ impl ConsentRouter {
             .get_consent(brand, id)
             .await
             .map_err(|e| opus_core::interaction::InteractionError::Unavailable(Box::new(e)))?;
-        Ok(record.map(|r| match r.kind {
-            ConsentKind::Payment => &self.payments,
-            _ => &self.data,
+        Ok(record.and_then(|r| match r.kind {
+            ConsentKind::Payment => Some(&self.payments),
+            ConsentKind::Recurring => self.recurring.as_ref(),
+            _ => Some(&self.data),
         }))
     }
 }

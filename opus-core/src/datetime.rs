@@ -290,6 +290,16 @@ impl Date {
     pub fn next_day(&self) -> Option<Date> {
         self.0.next_day().map(Self)
     }
+
+    /// Days since the last Sunday (0 on a Sunday, 6 on a Saturday).
+    pub fn days_from_sunday(&self) -> u8 {
+        self.0.weekday().number_days_from_sunday()
+    }
+
+    /// How many days the date's month has.
+    pub fn days_in_month(&self) -> u8 {
+        self.0.month().length(self.0.year())
+    }
 }
 
 impl fmt::Display for Date {

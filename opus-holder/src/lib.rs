@@ -32,7 +32,10 @@
 //!
 //! Automatic payments are not here yet.
 
+pub mod recurring;
 pub mod webhook;
+
+pub use recurring::RecurringPixPaymentsApi;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -42,7 +45,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
-use opus_consent::{PaymentConsent, PaymentConsents};
+use opus_consent::{PaymentConsent, PaymentConsents, RecurringConsents};
 use opus_core::connector::{
     LocalInstrument, PaymentAccount, PixConnector, PixOutcome, PixPaymentOrder,
 };
@@ -146,6 +149,9 @@ struct Inner {
     keys: Arc<dyn KeyCustody>,
     spi: Arc<dyn PixConnector>,
     prefix: String,
+    /// Recurring consents, when the brand offers automatic payments.
+    recurring: Option<RecurringConsents>,
+    recurring_prefix: String,
 }
 
 impl std::fmt::Debug for PixPaymentsApi {
@@ -186,6 +192,7 @@ impl PixPaymentsApi {
     pub fn new(brand: Brand, parts: PixPaymentsParts) -> Self {
         let base = brand.api_base_url().path().trim_end_matches('/');
         let prefix = format!("{base}/{BASE_PATH}");
+        let recurring_prefix = format!("{base}/{}", recurring::BASE_PATH);
         Self {
             inner: Arc::new(Inner {
                 brand,
@@ -197,6 +204,8 @@ impl PixPaymentsApi {
                 keys: parts.keys,
                 spi: parts.spi,
                 prefix,
+                recurring: None,
+                recurring_prefix,
             }),
         }
     }
@@ -217,6 +226,9 @@ impl PixPaymentsApi {
         let mut submitted = 0;
         for record in due {
             let body = self.inner.open(&record).await?;
+            if self.inner.cancelled_by_revocation(&record, &body).await? {
+                continue;
+            }
             let mut order = self.inner.order(&record, &body, None)?;
             // Due now: settled like an immediate payment.
             order.scheduled_for = None;
@@ -351,7 +363,7 @@ impl Inner {
         let notice = notice(
             &record.brand,
             &record.client_id,
-            payment_path(&record.id),
+            payment_path(&record.id, &body),
             updated.status_updated_at,
         )?;
         let stored = self
@@ -479,7 +491,7 @@ impl Inner {
         let by = cancelled_by(&claims)?;
         let id = PaymentId::new(id).map_err(|_| ApiError::invalid_parameter("paymentId"))?;
         let (stored, body) = self
-            .cancel_one(&access.client_id, &id, &by)
+            .cancel_one(&id, &Canceller::payer(&access.client_id, &by))
             .await?
             .ok_or_else(not_cancellable)?;
         let link = self
@@ -538,8 +550,9 @@ impl Inner {
                         .map_err(|e| store_error(&e))?;
                     let mut cancelled = Vec::new();
                     for payment in payments.iter().filter(|p| p.status.is_cancellable()) {
-                        if let Some(done) =
-                            self.cancel_one(&access.client_id, &payment.id, &by).await?
+                        if let Some(done) = self
+                            .cancel_one(&payment.id, &Canceller::payer(&access.client_id, &by))
+                            .await?
                         {
                             cancelled.push(done);
                         }
@@ -566,14 +579,14 @@ impl Inner {
         })
     }
 
-    /// Moves payment `id` of `client` to `CANC` with its `cancellation`;
+    /// Moves payment `id` to `CANC` with its `cancellation` by `by`;
     /// `None` when it cannot be cancelled (any status but SCHD or PDNG, or
-    /// a SCHD payment due today or earlier).
+    /// — unless the institution cancels it — a SCHD payment due today or
+    /// earlier).
     async fn cancel_one(
         &self,
-        client: &ClientId,
         id: &PaymentId,
-        by: &str,
+        by: &Canceller<'_>,
     ) -> Result<Option<(PaymentRecord, Map<String, Value>)>, ApiError> {
         for _ in 0..3 {
             let record = self
@@ -583,7 +596,7 @@ impl Inner {
                 .await
                 .map_err(|e| store_error(&e))?
                 .ok_or_else(ApiError::not_found)?;
-            if &record.client_id != client {
+            if by.client.is_some_and(|c| c != &record.client_id) {
                 return Err(ApiError::forbidden());
             }
             if !record.status.is_cancellable() {
@@ -593,6 +606,7 @@ impl Inner {
             // A scheduled payment can be cancelled until 23:59 (Brasília)
             // of the day before its date.
             if record.status == PaymentStatus::Schd
+                && by.client.is_some()
                 && record
                     .scheduled_for
                     .is_some_and(|date| date <= now.date_in_brasilia())
@@ -609,9 +623,9 @@ impl Inner {
                 "cancellation".to_owned(),
                 json!({
                     "reason": reason,
-                    "cancelledFrom": "INICIADORA",
+                    "cancelledFrom": if by.client.is_some() { "INICIADORA" } else { "DETENTORA" },
                     "cancelledAt": now,
-                    "cancelledBy": {"document": {"identification": by, "rel": "CPF"}},
+                    "cancelledBy": {"document": {"identification": by.document, "rel": by.rel}},
                 }),
             );
             let updated = PaymentRecord {
@@ -626,7 +640,7 @@ impl Inner {
             let notice = notice(
                 &record.brand,
                 &record.client_id,
-                payment_path(&record.id),
+                payment_path(&record.id, &body),
                 now,
             )?;
             match self
@@ -946,7 +960,7 @@ impl Inner {
             notices.push(notice(
                 self.brand.id(),
                 &access.client_id,
-                payment_path(&record.id),
+                payment_path(&record.id, &Map::new()),
                 now,
             )?);
         }
@@ -1082,6 +1096,25 @@ impl Inner {
     }
 }
 
+/// Who cancels a payment: the payer or the creditor through the
+/// initiator's `client`, or the institution itself (`client` `None`).
+struct Canceller<'a> {
+    client: Option<&'a ClientId>,
+    document: &'a str,
+    rel: &'a str,
+}
+
+impl<'a> Canceller<'a> {
+    /// The payer (CPF `document`) through `client`.
+    fn payer(client: &'a ClientId, document: &'a str) -> Self {
+        Self {
+            client: Some(client),
+            document,
+            rel: "CPF",
+        }
+    }
+}
+
 /// The webhook notice of a change of `path` for `client` at `now`.
 fn notice(
     brand: &opus_core::BrandId,
@@ -1098,8 +1131,14 @@ fn notice(
     .map_err(|_| ApiError::internal())
 }
 
-fn payment_path(id: &PaymentId) -> String {
-    format!("payments/v4/pix/payments/{id}")
+/// The resource path of a payment in webhook notices: a Pix payment or a
+/// recurring Pix payment (whose body carries `recurringPaymentId`).
+fn payment_path(id: &PaymentId, body: &Map<String, Value>) -> String {
+    if body.contains_key("recurringPaymentId") {
+        format!("automatic-payments/v2/pix/recurring-payments/{id}")
+    } else {
+        format!("payments/v4/pix/payments/{id}")
+    }
 }
 
 fn not_cancellable() -> ApiError {

@@ -5,42 +5,32 @@
 // Tests fail by panicking; these lints are for library code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use opus_consent::{PaymentConsentAuthorisation, PaymentConsents};
+use opus_consent::PaymentConsentAuthorisation;
 use opus_core::connector::PixRejectionCode;
 use opus_core::consent::ConsentStatus;
 use opus_core::interaction::{Acr, ConsentAuthorisation, InteractionApproval};
-use opus_core::keys::{JwkSet, KeyCustody, KeyPurpose};
-use opus_core::seal::Sealer;
-use opus_core::store::{ClientRecord, ClientStatus, TokenHash, TokenKind, TokenRecord};
-use opus_core::{
-    AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf, GrantId,
-    OrganisationId, ResourceId, SoftwareStatementId, Storage,
-};
-use opus_fapi::jose::jwk::certificate_thumbprint;
-use opus_fapi::jose::jws::{self, JwsPolicy};
-use opus_fapi::mtls::{ClientCertificateLayer, ConnectionInfo};
-use opus_fapi::server::guard::ResourceGuardLayer;
-use opus_holder::{BASE_PATH, PixPaymentsApi, PixPaymentsParts};
+use opus_core::keys::{KeyCustody, KeyPurpose};
+use opus_core::{ClientId, Clock, Cnpj, ConsentId, Cpf, ResourceId, Storage};
+use opus_fapi::jose::jws::{self};
+use opus_fapi::mtls::ConnectionInfo;
+use opus_holder::BASE_PATH;
 use opus_store::MemoryStore;
 use opus_testkit::bank::MARIA_CPF;
 use opus_testkit::openapi::OpenApi;
-use opus_testkit::{
-    IssuedCertificate, ManualClock, MockDirectory, OfbSubject, SimulatedSpi, SpiBehaviour,
-    SyntheticBank, TestKeyCustody, TestPki,
-};
+use opus_testkit::{OfbSubject, SpiBehaviour, TestPki};
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
-use tower::{Layer, ServiceExt};
 use url::Url;
 
-const INTERACTION: &str = "8f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2f";
+use support::{Answer, Api, Instance, World};
 
 fn spec() -> &'static OpenApi {
     static SPEC: OnceLock<OpenApi> = OnceLock::new();
@@ -58,124 +48,9 @@ fn conforms(method: &str, template: &str, status: StatusCode, body: &Value) {
     );
 }
 
-/// What the world outside one API instance is: shared by replicas.
-struct World {
-    clock: Arc<ManualClock>,
-    brand: Brand,
-    directory: Arc<MockDirectory>,
-    itp: Arc<TestKeyCustody>,
-    itp_org: OrganisationId,
-    bank_keys: Arc<TestKeyCustody>,
-    custody: Arc<TestKeyCustody>,
-    cert: IssuedCertificate,
-    spi: Arc<SimulatedSpi>,
-    bank: Arc<SyntheticBank>,
-}
-
-/// One instance of the account holder over `storage`.
-struct Instance {
-    storage: Storage,
-    consents: PaymentConsents,
-    api: PixPaymentsApi,
-}
-
 struct Fixture {
     world: Arc<World>,
     one: Instance,
-}
-
-struct Answer {
-    status: StatusCode,
-    signed: bool,
-    body: Value,
-}
-
-impl World {
-    async fn new() -> Arc<Self> {
-        let clock = Arc::new(ManualClock::new());
-        let brand = Brand::builder(BrandId::new("banco-azul").unwrap())
-            .display_name("Banco Azul")
-            .organisation_id(OrganisationId::random())
-            .authorisation_server_id(AuthorisationServerId::random())
-            .issuer(Url::parse("https://127.0.0.1/banco-azul").unwrap())
-            // The payments spec wants a DNS name in links.
-            .api_base_url(Url::parse("https://api.banco-azul.test/banco-azul/api").unwrap())
-            .build()
-            .unwrap();
-        let directory = Arc::new(MockDirectory::new());
-        let itp = Arc::new(TestKeyCustody::new("initiator"));
-        let itp_org = OrganisationId::random();
-        directory.set_organisation_jwks(itp_org, itp.public_jwks().await.unwrap());
-        let pki = TestPki::generate("Directory").unwrap();
-        let cert = pki
-            .transport_certificate(&OfbSubject::example(
-                "itp.example",
-                Cnpj::parse("11222333000181").unwrap(),
-            ))
-            .unwrap();
-        let today = clock.now().date_in_brasilia();
-        Arc::new(Self {
-            clock,
-            brand,
-            directory,
-            itp,
-            itp_org,
-            bank_keys: Arc::new(TestKeyCustody::new("bank")),
-            custody: Arc::new(TestKeyCustody::new("seal")),
-            cert,
-            spi: Arc::new(SimulatedSpi::new()),
-            bank: Arc::new(SyntheticBank::new(today)),
-        })
-    }
-
-    async fn instance(self: &Arc<Self>, storage: Storage, first: bool) -> Instance {
-        let sealer = Arc::new(
-            Sealer::open_or_create(
-                self.custody.clone(),
-                storage.data_keys.clone(),
-                self.clock.clone(),
-            )
-            .await
-            .unwrap(),
-        );
-        if first {
-            let now = self.clock.now();
-            storage
-                .clients
-                .insert_client(&ClientRecord {
-                    brand: self.brand.id().clone(),
-                    client_id: ClientId::new("itp-client").unwrap(),
-                    organisation_id: self.itp_org,
-                    software_statement_id: SoftwareStatementId::random(),
-                    status: ClientStatus::Active,
-                    version: 0,
-                    created_at: now,
-                    updated_at: now,
-                    registration_access_token: None,
-                    metadata: "{}".to_owned(),
-                })
-                .await
-                .unwrap();
-        }
-        let consents = PaymentConsents::new(storage.clone(), sealer.clone(), self.clock.clone());
-        let api = PixPaymentsApi::new(
-            self.brand.clone(),
-            PixPaymentsParts {
-                consents: consents.clone(),
-                storage: storage.clone(),
-                sealer: sealer.clone(),
-                clock: self.clock.clone(),
-                directory: self.directory.clone(),
-                keys: self.bank_keys.clone(),
-                spi: self.spi.clone(),
-            },
-        );
-        Instance {
-            storage,
-            consents,
-            api,
-        }
-    }
 }
 
 fn today(world: &World, offset: i64) -> String {
@@ -251,30 +126,11 @@ impl Instance {
     }
 
     async fn token(&self, world: &World, consent: Option<&ConsentId>) -> String {
-        let token = format!("at-{}", uuid::Uuid::new_v4());
-        let now = world.clock.now();
-        self.storage
-            .grants
-            .put_token(&TokenRecord {
-                brand: world.brand.id().clone(),
-                token: TokenHash::of(&token),
-                kind: TokenKind::Access,
-                grant_id: GrantId::random(),
-                client_id: ClientId::new("itp-client").unwrap(),
-                consent_id: consent.cloned(),
-                scope: match consent {
-                    Some(c) => format!("openid payments consent:{c}"),
-                    None => "payments".to_owned(),
-                },
-                certificate_thumbprint: Some(certificate_thumbprint(&world.cert.der)),
-                issued_at: now,
-                expires_at: Some(now.saturating_add(Duration::from_secs(86_400))),
-                revoked_at: None,
-                subject: None,
-            })
-            .await
-            .unwrap();
-        token
+        let scope = match consent {
+            Some(c) => format!("openid payments consent:{c}"),
+            None => "payments".to_owned(),
+        };
+        self.token_with(world, consent, scope).await
     }
 
     async fn call(
@@ -286,68 +142,8 @@ impl Instance {
         body: Option<String>,
         key: Option<&str>,
     ) -> Answer {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(format!("/banco-azul/api/{BASE_PATH}{path}"))
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header("x-fapi-interaction-id", INTERACTION);
-        if let Some(key) = key {
-            builder = builder.header("x-idempotency-key", key);
-        }
-        let bytes = match body {
-            Some(jwt) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/jwt");
-                Bytes::from(jwt)
-            }
-            None => Bytes::new(),
-        };
-        let mut request = builder.body(Full::new(bytes)).unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-            tls_client_chain: Some(Arc::new(
-                world
-                    .cert
-                    .chain_der
-                    .iter()
-                    .cloned()
-                    .map(CertificateDer::from)
-                    .collect(),
-            )),
-        });
-        let guard = ResourceGuardLayer::new(
-            world.brand.id().clone(),
-            self.storage.clone(),
-            world.clock.clone(),
-        );
-        let service = ClientCertificateLayer::tls_only().layer(guard.layer(self.api.clone()));
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status();
-        let signed = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v == "application/jwt");
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = if signed {
-            let keys: JwkSet = world.bank_keys.public_jwks().await.unwrap();
-            let verified = jws::verify(
-                std::str::from_utf8(&bytes).unwrap(),
-                &keys,
-                &JwsPolicy::ofb(),
-            )
-            .unwrap();
-            let claims = verified.claims().unwrap();
-            assert_eq!(claims["aud"], world.itp_org.to_string());
-            serde_json::to_value(claims).unwrap()
-        } else if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        Answer {
-            status,
-            signed,
-            body,
-        }
+        self.call_api(world, Api::Payments, method, path, token, body, key)
+            .await
     }
 
     /// `POST /pix/payments` of `payments` for `consent`, signed by the initiator.
