@@ -30,7 +30,10 @@
 //! leaves a webhook notice in the outbox in the same store operation;
 //! [`webhook::WebhookSender`] delivers them to the initiator.
 //!
-//! Automatic payments are not here yet.
+//! With [`PixPaymentsApi::with_recurring`], [`RecurringPixPaymentsApi`]
+//! serves the recurring Pix payments of Automatic Payments API 2.0.0
+//! ([`recurring`]): sweeping and Pix Automático payments under long-lived
+//! consents, whose limits hold under concurrent payments.
 
 pub mod recurring;
 pub mod webhook;

@@ -463,7 +463,9 @@ impl Inner {
                 Ok(created) => {
                     let record = created.into_iter().next().ok_or_else(ApiError::internal)?;
                     if record.status == PaymentStatus::Rcvd {
-                        let order = self.order(&record, &body, Some(access.interaction_id))?;
+                        let mut order = self.order(&record, &body, Some(access.interaction_id))?;
+                        // Due today: settled at once.
+                        order.scheduled_for = None;
                         return self.submit(record, body, &order).await;
                     }
                     return Ok((record, body));

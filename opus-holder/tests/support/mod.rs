@@ -35,6 +35,8 @@ use url::Url;
 
 pub(crate) const INTERACTION: &str = "8f0c1d2e-3a4b-4c5d-9e6f-7a8b9c0d1e2f";
 pub(crate) const CLIENT: &str = "itp-client";
+/// A second client of the same initiator.
+pub(crate) const OTHER_CLIENT: &str = "itp-other-client";
 
 /// What the world outside one API instance is: shared by replicas.
 pub(crate) struct World {
@@ -136,13 +138,13 @@ impl World {
             .await
             .unwrap(),
         );
-        if first {
+        for client in [CLIENT, OTHER_CLIENT].into_iter().filter(|_| first) {
             let now = self.clock.now();
             storage
                 .clients
                 .insert_client(&ClientRecord {
                     brand: self.brand.id().clone(),
-                    client_id: ClientId::new(CLIENT).unwrap(),
+                    client_id: ClientId::new(client).unwrap(),
                     organisation_id: self.itp_org,
                     software_statement_id: SoftwareStatementId::random(),
                     status: ClientStatus::Active,
@@ -211,6 +213,17 @@ impl Instance {
         consent: Option<&ConsentId>,
         scope: String,
     ) -> String {
+        self.token_of(world, CLIENT, consent, scope).await
+    }
+
+    /// An access token of `client` (of the initiator's organisation).
+    pub(crate) async fn token_of(
+        &self,
+        world: &World,
+        client: &str,
+        consent: Option<&ConsentId>,
+        scope: String,
+    ) -> String {
         let token = format!("at-{}", uuid::Uuid::new_v4());
         let now = world.clock.now();
         self.storage
@@ -220,7 +233,7 @@ impl Instance {
                 token: TokenHash::of(&token),
                 kind: TokenKind::Access,
                 grant_id: GrantId::random(),
-                client_id: ClientId::new(CLIENT).unwrap(),
+                client_id: ClientId::new(client).unwrap(),
                 consent_id: consent.cloned(),
                 scope,
                 certificate_thumbprint: Some(certificate_thumbprint(&world.cert.der)),
