@@ -1319,6 +1319,54 @@ async fn checklist_16_17_a3_24_25_26_27_request_object_signature_faults() {
     }
 }
 
+#[tokio::test]
+async fn recurring_consents_are_pushed_with_their_own_scope_only() {
+    let f = Fixture::new().await;
+    let data = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    // A recurring consent (automatic payments): its record is what PAR reads.
+    let recurring = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let mut record = f
+        .storage
+        .consents
+        .get_consent(f.brands[0].id(), &recurring)
+        .await
+        .unwrap()
+        .unwrap();
+    record.kind = opus_core::consent::ConsentKind::Recurring;
+    record.id = ConsentId::new(format!("urn:bancoazul:{}", uuid::Uuid::new_v4())).unwrap();
+    f.storage
+        .consents
+        .insert_consent(&record, &[])
+        .await
+        .unwrap();
+    let recurring = record.id;
+    let pushed = async |scope: String| {
+        par_with(&f, &data, |c| {
+            c.insert("scope".into(), json!(scope));
+        })
+        .await
+    };
+    // Each kind with its own scope.
+    let ok = pushed(format!("openid recurring-consent:{recurring}")).await;
+    assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
+    let ok = pushed(format!("openid consent:{data}")).await;
+    assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
+    // Crossed, or both at once: refused.
+    let crossed = pushed(format!("openid consent:{recurring}")).await;
+    assert_oauth_error(&crossed, StatusCode::BAD_REQUEST, "invalid_request");
+    let crossed = pushed(format!("openid recurring-consent:{data}")).await;
+    assert_oauth_error(&crossed, StatusCode::BAD_REQUEST, "invalid_request");
+    let both = pushed(format!(
+        "openid consent:{data} recurring-consent:{recurring}"
+    ))
+    .await;
+    assert_oauth_error(&both, StatusCode::BAD_REQUEST, "invalid_scope");
+}
+
 /// A change to a request object's claims.
 type Edit = Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>;
 
