@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use opus_consent::{
     ChannelAuthenticator, ChannelPrincipal, ConsentRouter, ConsentsApi, DataConsentPolicy,
     DataConsents, ManagementApi, PaymentConsentAuthorisation, PaymentConsents, PaymentConsentsApi,
+    RecurringConsentAuthorisation, RecurringConsents, RecurringConsentsApi,
 };
 use opus_core::connector::{Financings, InvoiceFinancings, Loans, UnarrangedAccountsOverdraft};
 use opus_core::interaction::AuthenticationEvidence;
@@ -36,7 +37,7 @@ use opus_fapi::server::{
     Registration, ServerBrand, StepName, StoreConsentAuthorisation,
 };
 use opus_holder::webhook::{MtlsWebhookTransport, WebhookPass, WebhookSender};
-use opus_holder::{PixPaymentsApi, PixPaymentsParts};
+use opus_holder::{PixPaymentsApi, PixPaymentsParts, RecurringPixPaymentsApi};
 use opus_store::MemoryStore;
 use opus_testkit::{
     IssuedCertificate, MockDirectory, OfbSubject, RecordingAuthenticator, SimulatedSpi,
@@ -67,6 +68,8 @@ struct Shared {
     data_apis: DataApis,
     payments_api: PaymentConsentsApi,
     pix_api: PixPaymentsApi,
+    recurring_consents_api: RecurringConsentsApi,
+    recurring_pix_api: RecurringPixPaymentsApi,
     management: ManagementApi,
     directory: Arc<MockDirectory>,
     pki: Arc<TestPki>,
@@ -79,6 +82,8 @@ pub struct LoopbackBank {
     brand: Brand,
     ca_pem: String,
     webhooks: Arc<WebhookSender>,
+    pix_api: PixPaymentsApi,
+    clock: Arc<dyn Clock>,
     /// Issues test server certificates the bank trusts (webhook receivers).
     server_pki: Arc<TestPki>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -115,12 +120,21 @@ impl LoopbackBank {
     /// # Errors
     /// When the listener, the PKI or the server configuration cannot be set up.
     pub async fn start() -> Result<Self, Failure> {
+        Self::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// Starts the bank on a free loopback port, on `clock` (tests move a
+    /// `ManualClock` to reach payment dates and deadlines; participants
+    /// should sign with the same clock).
+    ///
+    /// # Errors
+    /// When the listener, the PKI or the server configuration cannot be set up.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Result<Self, Failure> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = Url::parse(&format!(
             "https://127.0.0.1:{}/",
             listener.local_addr()?.port()
         ))?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
         let sealer = Arc::new(
             Sealer::open_or_create(
@@ -155,6 +169,8 @@ impl LoopbackBank {
         // The brand's signing key is published where initiators look for it.
         directory.set_organisation_jwks(*brand.organisation_id(), keys.public_jwks().await?);
         let payment_consents = PaymentConsents::new(storage.clone(), sealer.clone(), clock.clone());
+        let recurring_consents =
+            RecurringConsents::new(storage.clone(), sealer.clone(), clock.clone());
         let consent_ports = ConsentRouter::new(
             storage.clone(),
             Arc::new(StoreConsentAuthorisation::new(
@@ -166,6 +182,17 @@ impl LoopbackBank {
                 PaymentConsentAuthorisation::new(payment_consents.clone())
                     .with_debtor_accounts(Arc::new(synthetic.clone())),
             ),
+        )
+        .with_recurring(Arc::new(
+            RecurringConsentAuthorisation::new(recurring_consents.clone())
+                .with_debtor_accounts(Arc::new(synthetic.clone())),
+        ));
+        let recurring_consents_api = RecurringConsentsApi::new(
+            brand.clone(),
+            recurring_consents.clone(),
+            storage.clone(),
+            directory.clone(),
+            keys.clone(),
         );
         let payments_api = PaymentConsentsApi::new(
             brand.clone(),
@@ -187,7 +214,11 @@ impl LoopbackBank {
                 keys: keys.clone(),
                 spi: Arc::new(SimulatedSpi::new()),
             },
-        );
+        )
+        .with_recurring(recurring_consents);
+        let recurring_pix_api = pix_api
+            .recurring()
+            .ok_or("recurring payments are configured above")?;
         let server = AuthorizationServer::builder()
             .brand(ServerBrand {
                 brand: brand.clone(),
@@ -277,11 +308,13 @@ impl LoopbackBank {
             data_guard,
             data_apis,
             payments_api,
-            pix_api,
+            pix_api: pix_api.clone(),
+            recurring_consents_api,
+            recurring_pix_api,
             management,
             directory,
             pki,
-            clock,
+            clock: clock.clone(),
         });
         let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
             let shared = shared.clone();
@@ -296,6 +329,8 @@ impl LoopbackBank {
             brand,
             ca_pem,
             webhooks,
+            pix_api,
+            clock,
             server_pki,
             shutdown: Some(tx),
             task,
@@ -330,6 +365,36 @@ impl LoopbackBank {
     /// Never in practice (the base URL is valid).
     pub fn pix_payments_url(&self) -> Result<Url, url::ParseError> {
         self.brand.api_url(opus_holder::BASE_PATH)
+    }
+
+    /// The recurring consents collection URL (Automatic Payments API 2.0.0).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn recurring_consents_url(&self) -> Result<Url, url::ParseError> {
+        self.brand.api_url(opus_consent::recurring::BASE_PATH)
+    }
+
+    /// The recurring Pix payments collection URL (Automatic Payments API 2.0.0).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn recurring_payments_url(&self) -> Result<Url, url::ParseError> {
+        self.brand.api_url(opus_holder::recurring::BASE_PATH)
+    }
+
+    /// The clock the bank runs on.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Submits the scheduled payments due on `date` (a real deployment runs
+    /// this daily); answers how many were submitted.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn settle_due(&self, date: opus_core::Date) -> Result<usize, Failure> {
+        Ok(self.pix_api.settle_due(date).await?)
     }
 
     /// Delivers the webhook notices due now (a real deployment runs the
@@ -415,6 +480,28 @@ where
     }
 }
 
+/// `request` through the client-certificate check and `guard` to `service`.
+async fn guarded<S, B>(
+    guard: &ResourceGuardLayer,
+    service: S,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>>
+where
+    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let stack = ClientCertificateLayer::tls_only().layer(guard.layer(service));
+    match stack.oneshot(request).await {
+        Ok(response) => collect(response).await,
+        Err(never) => match never {},
+    }
+}
+
 async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
     let consents_prefix = format!(
@@ -426,46 +513,33 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
         "{}/open-banking/",
         shared.brand.api_base_url().path().trim_end_matches('/')
     );
+    let api = |base: &str| {
+        format!(
+            "{}/{base}",
+            shared.brand.api_base_url().path().trim_end_matches('/')
+        )
+    };
     if path.starts_with("/directory/") {
         directory(shared, request).await
     } else if path == "/login" {
         login(shared, &request).await
     } else if path.starts_with(&consents_prefix) {
-        let stack = ClientCertificateLayer::tls_only()
-            .layer(shared.guard.layer(shared.consents_api.clone()));
-        match stack.oneshot(request).await {
-            Ok(response) => collect(response).await,
-            Err(never) => match never {},
-        }
-    } else if path.starts_with(&format!(
-        "{}/{}",
-        shared.brand.api_base_url().path().trim_end_matches('/'),
-        opus_consent::payments::BASE_PATH
-    )) {
-        let stack = ClientCertificateLayer::tls_only()
-            .layer(shared.guard.layer(shared.payments_api.clone()));
-        match stack.oneshot(request).await {
-            Ok(response) => collect(response).await,
-            Err(never) => match never {},
-        }
-    } else if path.starts_with(&format!(
-        "{}/{}",
-        shared.brand.api_base_url().path().trim_end_matches('/'),
-        opus_holder::BASE_PATH
-    )) {
-        let stack =
-            ClientCertificateLayer::tls_only().layer(shared.guard.layer(shared.pix_api.clone()));
-        match stack.oneshot(request).await {
-            Ok(response) => collect(response).await,
-            Err(never) => match never {},
-        }
+        guarded(&shared.guard, shared.consents_api.clone(), request).await
+    } else if path.starts_with(&api(opus_consent::payments::BASE_PATH)) {
+        guarded(&shared.guard, shared.payments_api.clone(), request).await
+    } else if path.starts_with(&api(opus_holder::BASE_PATH)) {
+        guarded(&shared.guard, shared.pix_api.clone(), request).await
+    } else if path.starts_with(&api(opus_consent::recurring::BASE_PATH)) {
+        guarded(
+            &shared.guard,
+            shared.recurring_consents_api.clone(),
+            request,
+        )
+        .await
+    } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
+        guarded(&shared.guard, shared.recurring_pix_api.clone(), request).await
     } else if path.starts_with(&data_prefix) {
-        let stack = ClientCertificateLayer::tls_only()
-            .layer(shared.data_guard.layer(shared.data_apis.clone()));
-        match stack.oneshot(request).await {
-            Ok(response) => collect(response).await,
-            Err(never) => match never {},
-        }
+        guarded(&shared.data_guard, shared.data_apis.clone(), request).await
     } else if path.starts_with(&format!("/{CHANNELS_PATH}")) {
         match shared.management.clone().oneshot(request).await {
             Ok(response) => response,

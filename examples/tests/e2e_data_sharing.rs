@@ -6,6 +6,12 @@
 //! transactions, credit-card bills, loans. Then the customer revokes the
 //! consent in a bank channel (the management API) and the next data call and
 //! the refresh are refused as the spec says.
+//!
+//! Payments the same way: a payment consent signed both ways, authorised
+//! and paid (ACSC, webhooks); scheduled payments that settle when the
+//! bank's `ManualClock` reaches their date or are cancelled before it; a
+//! sweeping recurring consent authorised with its `recurring-consent:`
+//! scope whose token pays within the consent's limit.
 
 // Test helpers outside #[test] functions: a failed expectation must panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -192,6 +198,8 @@ fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
 /// directory answered.
 struct Participant {
     https: Https,
+    /// The clock the participant signs with: the bank's.
+    clock: Arc<dyn Clock>,
     signer: Arc<dyn opus_core::keys::JwsSigner>,
     client_id: ClientId,
     discovery: Value,
@@ -296,6 +304,7 @@ async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Partici
     let client_id = ClientId::new(dcr.body["client_id"].as_str().unwrap()).unwrap();
     Participant {
         https,
+        clock: bank.clock(),
         signer,
         client_id,
         discovery,
@@ -304,6 +313,53 @@ async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Partici
 }
 
 impl Participant {
+    /// A signed call (payments family): `data` signed with `iss`, `aud`
+    /// (the URL called), `iat` and a fresh `jti`, sent with `token` and an
+    /// idempotency key; the answer's signed payload (or plain body).
+    async fn signed(
+        &self,
+        method: Method,
+        url: &Url,
+        token: &str,
+        data: Option<Value>,
+        bank_keys: &opus_core::keys::JwkSet,
+    ) -> (StatusCode, Value) {
+        let headers = vec![
+            ("authorization", format!("Bearer {token}")),
+            ("x-fapi-interaction-id", INTERACTION.to_owned()),
+            ("x-idempotency-key", uuid::Uuid::new_v4().to_string()),
+        ];
+        let body = match data {
+            Some(data) => Some((
+                "application/jwt",
+                jws::sign_claims(
+                    self.signer.as_ref(),
+                    Some("JWT"),
+                    &json!({
+                        "data": data,
+                        "iss": self.directory["org_id"],
+                        "aud": url.as_str(),
+                        "iat": self.clock.now().unix_seconds(),
+                        "jti": uuid::Uuid::new_v4().to_string(),
+                    }),
+                )
+                .await
+                .unwrap(),
+            )),
+            None => None,
+        };
+        let (answer, raw) = self.https.send_raw(method, url, &headers, body).await;
+        if answer
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/jwt")
+        {
+            (answer.status, signed_payload(&answer, &raw, bank_keys))
+        } else {
+            (answer.status, answer.body)
+        }
+    }
+
     fn endpoint(&self, name: &str) -> Url {
         Url::parse(
             self.discovery["mtls_endpoint_aliases"][name]
@@ -319,7 +375,7 @@ impl Participant {
             self.signer.as_ref(),
             &self.client_id,
             audience.as_str(),
-            SystemClock.now(),
+            self.clock.now(),
             Duration::from_secs(60),
         )
         .await
@@ -346,7 +402,7 @@ impl Participant {
     /// exchange: the callback's fragment and the token response.
     async fn authorise(&self, issuer: &str, scope: &str) -> (BTreeMap<String, String>, Answer) {
         let (verifier, challenge) = pkce_pair().unwrap();
-        let now = SystemClock.now().unix_seconds();
+        let now = self.clock.now().unix_seconds();
         let request_object = jws::sign_claims(
             self.signer.as_ref(),
             Some("oauth-authz-req+jwt"),
@@ -827,4 +883,226 @@ impl Receiver {
         ));
         Self { url, seen }
     }
+}
+
+/// What a scheduled payment needs: an authorised consent for `date` and the
+/// customer's token for it.
+async fn scheduled_consent(
+    bank: &LoopbackBank,
+    initiator: &Participant,
+    cc: &str,
+    date: &str,
+    keys: &opus_core::keys::JwkSet,
+) -> (String, String) {
+    let (status, created) = initiator
+        .signed(
+            Method::POST,
+            &bank.payment_consents_url().unwrap(),
+            cc,
+            Some(json!({
+                "loggedUser": {"document": {"identification": sandbox_customer().unwrap().as_str(), "rel": "CPF"}},
+                "creditor": {"personType": "PESSOA_NATURAL", "cpfCnpj": "11144477735", "name": "João Souza"},
+                "payment": {
+                    "type": "PIX", "schedule": {"single": {"date": date}}, "currency": "BRL", "amount": "80.00",
+                    "details": {"localInstrument": "MANU",
+                        "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}}
+                }
+            })),
+            keys,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let consent = created["data"]["consentId"].as_str().unwrap().to_owned();
+    let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
+    let (_, tokens) = initiator
+        .authorise(&issuer, &format!("openid payments consent:{consent}"))
+        .await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    (
+        consent,
+        tokens.body["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn pix_order(date: &str, n: u32) -> Value {
+    let compact: String = date.chars().filter(char::is_ascii_digit).collect();
+    json!([{
+        "endToEndId": format!("E12345678{compact}1500{n:011}"),
+        "localInstrument": "MANU",
+        "payment": {"amount": "80.00", "currency": "BRL"},
+        "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"},
+        "cnpjInitiator": "11222333000181",
+    }])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_payments_settle_on_their_date_or_are_cancelled() {
+    let clock = Arc::new(opus_testkit::ManualClock::at(SystemClock.now()));
+    let bank = LoopbackBank::start_with_clock(clock.clone()).await.unwrap();
+    let receiver = Receiver::start(&bank).await;
+    let initiator = join(&bank, "PAGTO", Some(&receiver.url)).await;
+    let keys: opus_core::keys::JwkSet =
+        serde_json::from_value(initiator.https.get(&issuer_url(&bank, "jwks")).await.body).unwrap();
+    let cc = initiator
+        .token(&[("grant_type", "client_credentials"), ("scope", "payments")])
+        .await;
+    let cc = cc.body["access_token"].as_str().unwrap().to_owned();
+    let due = clock
+        .now()
+        .date_in_brasilia()
+        .add_days(2)
+        .unwrap()
+        .to_string();
+    let pix = bank.pix_payments_url().unwrap();
+
+    // Two payments scheduled for the same day: SCHD both.
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let (_, access) = scheduled_consent(&bank, &initiator, &cc, &due, &keys).await;
+        let (status, paid) = initiator
+            .signed(Method::POST, &pix, &access, Some(pix_order(&due, n)), &keys)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        assert_eq!(paid["data"][0]["status"], "SCHD", "{paid}");
+        ids.push(paid["data"][0]["paymentId"].as_str().unwrap().to_owned());
+    }
+
+    // The payer cancels the second one through the initiator: CANC.
+    let second = Url::parse(&format!("{pix}/{}", ids[1])).unwrap();
+    let (status, cancelled) = initiator
+        .signed(
+            Method::PATCH,
+            &second,
+            &cc,
+            Some(json!({"status": "CANC", "cancellation": {"cancelledBy": {"document": {"identification": sandbox_customer().unwrap().as_str(), "rel": "CPF"}}}})),
+            &keys,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["data"]["status"], "CANC");
+    assert_eq!(
+        cancelled["data"]["cancellation"]["reason"],
+        "CANCELADO_AGENDAMENTO"
+    );
+
+    // The clock reaches the date: the scheduler settles what is still due.
+    clock.advance(Duration::from_secs(2 * 86_400));
+    let date = clock.now().date_in_brasilia();
+    assert_eq!(date.to_string(), due);
+    assert_eq!(bank.settle_due(date).await.unwrap(), 1);
+    let cc = initiator
+        .token(&[("grant_type", "client_credentials"), ("scope", "payments")])
+        .await;
+    assert_eq!(cc.status, StatusCode::OK, "{}", cc.body);
+    let cc = cc.body["access_token"].as_str().unwrap().to_owned();
+    let first = Url::parse(&format!("{pix}/{}", ids[0])).unwrap();
+    let (status, read) = initiator
+        .signed(Method::GET, &first, &cc, None, &keys)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["data"]["status"], "ACSC", "{read}");
+    let (_, read) = initiator
+        .signed(Method::GET, &second, &cc, None, &keys)
+        .await;
+    assert_eq!(read["data"]["status"], "CANC", "{read}");
+
+    // Every change reached the initiator's webhook.
+    bank.deliver_webhooks().await.unwrap();
+    let seen = receiver.seen.lock().unwrap().clone();
+    for id in &ids {
+        assert!(
+            seen.iter()
+                .any(|p| p.ends_with(&format!("/pix/payments/{id}"))),
+            "{id}: {seen:?}"
+        );
+    }
+    bank.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweeping_consent_is_authorised_with_its_recurring_scope_and_pays() {
+    let bank = LoopbackBank::start().await.unwrap();
+    let initiator = join(&bank, "PAGTO", None).await;
+    let keys: opus_core::keys::JwkSet =
+        serde_json::from_value(initiator.https.get(&issuer_url(&bank, "jwks")).await.body).unwrap();
+    let cc = initiator
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "recurring-payments"),
+        ])
+        .await;
+    assert_eq!(cc.status, StatusCode::OK, "{}", cc.body);
+    let cc = cc.body["access_token"].as_str().unwrap().to_owned();
+    let customer = sandbox_customer().unwrap();
+    let (status, created) = initiator
+        .signed(
+            Method::POST,
+            &bank.recurring_consents_url().unwrap(),
+            &cc,
+            Some(json!({
+                "loggedUser": {"document": {"identification": customer.as_str(), "rel": "CPF"}},
+                "creditors": [{"personType": "PESSOA_NATURAL", "cpfCnpj": customer.as_str(), "name": "Cliente Sandbox"}],
+                "recurringConfiguration": {"sweeping": {"transactionLimit": "100.00"}},
+            })),
+            &keys,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let consent = created["data"]["recurringConsentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
+    let (_, tokens) = initiator
+        .authorise(
+            &issuer,
+            &format!("openid recurring-payments recurring-consent:{consent}"),
+        )
+        .await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    assert!(tokens.body["refresh_token"].is_string());
+    let access = tokens.body["access_token"].as_str().unwrap().to_owned();
+
+    let today = SystemClock.now().date_in_brasilia().to_string();
+    let compact: String = today.chars().filter(char::is_ascii_digit).collect();
+    let payments = bank.recurring_payments_url().unwrap();
+    let sweep = |n: u32, amount: &str| {
+        json!({
+            "endToEndId": format!("E12345678{compact}1500{n:011}"),
+            "date": today,
+            "payment": {"amount": amount, "currency": "BRL"},
+            "creditorAccount": {"ispb": "12345678", "issuer": "0001", "number": "9876543", "accountType": "SVGS"},
+            "cnpjInitiator": "11222333000181",
+            "localInstrument": "MANU",
+            "document": {"identification": customer.as_str(), "rel": "CPF"},
+        })
+    };
+    let (status, paid) = initiator
+        .signed(
+            Method::POST,
+            &payments,
+            &access,
+            Some(sweep(1, "60.00")),
+            &keys,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["data"]["status"], "ACSC", "{paid}");
+    // The same token pays again, within the consent's limit only.
+    let (status, refused) = initiator
+        .signed(
+            Method::POST,
+            &payments,
+            &access,
+            Some(sweep(2, "150.00")),
+            &keys,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(
+        refused["errors"][0]["code"],
+        "LIMITE_VALOR_TRANSACAO_CONSENTIMENTO_EXCEDIDO"
+    );
+    bank.stop().await;
 }
