@@ -10,7 +10,8 @@
 //!   brand's key (`opus_fapi::message`);
 //! - `x-idempotency-key` is required: the same key with the same `data`
 //!   within 24 hours answers the same payments, with other `data` 422
-//!   `ERRO_IDEMPOTENCIA`; a concurrent duplicate waits its turn (429);
+//!   `ERRO_IDEMPOTENCIA`; a concurrent duplicate waits its turn (429); a
+//!   payment refused with a business 422 keeps its key and the refusal;
 //! - the payments must match their consent (amount, creditor account,
 //!   local instrument, number of occurrences) and the consent is consumed
 //!   atomically in the store with their creation, so of two payments racing
@@ -544,6 +545,7 @@ impl Inner {
                 &format!("payments-v4:PATCH:/pix/payments/consents/{consent}"),
                 key,
                 &data,
+                false,
                 || async {
                     let payments = self
                         .storage
@@ -731,6 +733,7 @@ impl Inner {
                 "payments-v4:POST:/pix/payments",
                 key,
                 &Value::Array(data.clone()),
+                true,
                 || self.consume(access, consent_id, organisation, data),
             )
             .await?;
@@ -740,13 +743,16 @@ impl Inner {
     /// Runs `work` once per idempotency key and `data` (24 hours): a
     /// repeat answers the payments of the first run in their current state;
     /// another `data` under the key is 422 `ERRO_IDEMPOTENCIA`; a run in
-    /// flight elsewhere is 429. A failed run gives its key back.
+    /// flight elsewhere is 429. A failed run gives its key back, except a
+    /// business refusal (422) when `keep_refusals`: payment creation keeps
+    /// the key and answers the same refusal to a repeat.
     async fn idempotent<F, Fut>(
         &self,
         access: &VerifiedAccess,
         operation: &str,
         key: opus_core::IdempotencyKey,
         data: &Value,
+        keep_refusals: bool,
         work: F,
     ) -> Result<Vec<(PaymentRecord, Map<String, Value>)>, ApiError>
     where
@@ -778,6 +784,25 @@ impl Inner {
         {
             IdempotencyBegin::Started => {}
             IdempotencyBegin::Completed(stored) => {
+                if stored.status == 422 {
+                    let refusal: Value = self
+                        .sealer
+                        .open_json(&context, &stored.body)
+                        .await
+                        .map_err(|_| ApiError::internal())?;
+                    let text = |name: &str| {
+                        refusal
+                            .get(name)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    return Err(ApiError::unprocessable(
+                        text("code"),
+                        text("title"),
+                        text("detail"),
+                    ));
+                }
                 let ids: Vec<String> = self
                     .sealer
                     .open_json(&context, &stored.body)
@@ -830,6 +855,31 @@ impl Inner {
                     tracing::warn!(error = %e, "idempotency record not completed");
                 }
                 Ok(records)
+            }
+            Err(e) if keep_refusals && e.kind() == opus_core::ApiErrorKind::Unprocessable => {
+                let body =
+                    serde_json::to_value(e.to_body(now)).map_err(|_| ApiError::internal())?;
+                let refusal = body.pointer("/errors/0").cloned().unwrap_or(Value::Null);
+                let sealed = self
+                    .sealer
+                    .seal_json(&context, &refusal)
+                    .map_err(|_| ApiError::internal())?;
+                if let Err(complete) = self
+                    .storage
+                    .idempotency
+                    .complete(
+                        &scope,
+                        fingerprint,
+                        &StoredResponse {
+                            status: 422,
+                            body: sealed,
+                        },
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %complete, "idempotency record not completed");
+                }
+                Err(e)
             }
             Err(e) => {
                 if let Err(release) = self.storage.idempotency.release(&scope).await {

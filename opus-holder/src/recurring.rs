@@ -346,6 +346,7 @@ impl Inner {
                 "automatic-payments-v2:POST:/pix/recurring-payments",
                 key,
                 &data,
+                true,
                 || async {
                     self.pay_recurring(access, consent_id, organisation, &data)
                         .await

@@ -336,6 +336,23 @@ async fn payments_that_diverge_from_their_consent_are_refused_and_consume_nothin
         assert_eq!(answer.body["errors"][0]["code"], code);
         conforms("post", "/pix/payments", answer.status, &answer.body);
     }
+    // A business refusal keeps its key: the same request is refused the
+    // same way, a corrected one under that key is an idempotency error.
+    let mut more = payment(&today(w, 0), 1);
+    more["payment"]["amount"] = json!("250.01");
+    let again = f.one.pay(w, &consent, json!([more]), "bad-0").await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.signed);
+    assert_eq!(
+        again.body["errors"][0]["code"],
+        "PAGAMENTO_DIVERGENTE_CONSENTIMENTO"
+    );
+    let corrected = f
+        .one
+        .pay(w, &consent, json!([payment(&today(w, 0), 1)]), "bad-0")
+        .await;
+    assert_eq!(corrected.body["errors"][0]["code"], "ERRO_IDEMPOTENCIA");
+    conforms("post", "/pix/payments", corrected.status, &corrected.body);
     assert_eq!(
         f.one.consent_status(w, &consent).await,
         ConsentStatus::Authorised
