@@ -812,7 +812,8 @@ async fn a_payment_consent_signed_both_ways_is_authorised_by_the_customer() {
 
     // The initiator hears about it through its webhook, then reads it.
     let pass = bank.deliver_webhooks().await.unwrap();
-    assert_eq!(pass.delivered, 3, "{pass:?}");
+    // Consent authorised and consumed, payment received and settled.
+    assert_eq!(pass.delivered, 4, "{pass:?}");
     let seen = receiver.seen.lock().unwrap().clone();
     assert!(seen.contains(&format!(
         "/open-banking/webhook/v1/payments/v4/pix/payments/{payment_id}"

@@ -36,3 +36,20 @@ pub use payments::{
 pub use recurring::{
     RecurringConsent, RecurringConsentAuthorisation, RecurringConsents, RecurringConsentsApi,
 };
+
+/// The webhook notice (Webhook API 1.2.0) of a change of the resource at
+/// `path` (under `/open-banking/webhook/v1/`) for `client`, at `at`.
+fn webhook_notice(
+    brand: &opus_core::BrandId,
+    client: &opus_core::ClientId,
+    path: String,
+    at: opus_core::Timestamp,
+) -> Result<opus_core::store::OutboxMessage, opus_core::ApiError> {
+    opus_core::webhook::WebhookNotice {
+        client_id: client.clone(),
+        path,
+        timestamp: at,
+    }
+    .message(brand)
+    .map_err(|_| opus_core::ApiError::internal())
+}

@@ -169,6 +169,19 @@ impl PaymentConsent {
         })
     }
 
+    /// The initiator's webhook notice of a change of this consent at `at`.
+    ///
+    /// # Errors
+    /// 500 when the notice cannot be written (never in practice).
+    pub fn notice(&self, at: Timestamp) -> Result<opus_core::store::OutboxMessage, ApiError> {
+        crate::webhook_notice(
+            &self.brand,
+            &self.client_id,
+            format!("payments/v4/consents/{}", self.id),
+            at,
+        )
+    }
+
     /// The consent as the API shows it (`data` of
     /// `ResponseCreatePaymentConsent` / `ResponsePaymentConsent`).
     pub fn representation(&self) -> Value {
@@ -604,7 +617,11 @@ impl PaymentConsents {
             match self
                 .storage
                 .consents
-                .update_consent(&consent.seal(&self.sealer)?, record.version, &[])
+                .update_consent(
+                    &consent.seal(&self.sealer)?,
+                    record.version,
+                    &[consent.notice(now)?],
+                )
                 .await
             {
                 Ok(stored) => {
@@ -1001,7 +1018,13 @@ impl PaymentConsentAuthorisation {
             .consents
             .storage
             .consents
-            .update_consent(&record, consent.version, &[])
+            .update_consent(
+                &record,
+                consent.version,
+                &[consent
+                    .notice(self.consents.clock.now())
+                    .map_err(port_error)?],
+            )
             .await
         {
             Ok(_) => Ok(true),

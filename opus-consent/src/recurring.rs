@@ -828,9 +828,16 @@ impl RecurringConsents {
         Ok(consent)
     }
 
-    /// Compare-and-set of `consent`'s new state (at its `version`); revokes
-    /// its tokens when it has ended.
+    /// Compare-and-set of `consent`'s new state (at its `version`) with the
+    /// initiator's webhook notice; revokes its tokens when it has ended.
     async fn replace(&self, consent: &RecurringConsent) -> Result<RecurringConsent, StoreError> {
+        let notice = crate::webhook_notice(
+            &consent.brand,
+            &consent.client_id,
+            format!("automatic-payments/v2/recurring-consents/{}", consent.id),
+            self.clock.now(),
+        )
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
         let stored = self
             .storage
             .consents
@@ -839,7 +846,7 @@ impl RecurringConsents {
                     .seal(&self.sealer)
                     .map_err(|_| StoreError::Other("sealing failed".into()))?,
                 consent.version,
-                &[],
+                &[notice],
             )
             .await?;
         if !matches!(

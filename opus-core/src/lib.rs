@@ -34,6 +34,7 @@
 //! | Payments 4.0.0 payment statuses | [`payment`] |
 //! | Directory participants and keystores | [`directory`] |
 //! | Spec-fixed numbers | [`limits`] |
+//! | Webhook 1.2.0 notices | [`webhook`] |
 //!
 //! ## Quick start
 //!
@@ -79,6 +80,7 @@ pub mod money;
 pub mod payment;
 pub mod seal;
 pub mod store;
+pub mod webhook;
 
 mod backends;
 

@@ -1003,12 +1003,7 @@ impl Inner {
         }
         // Consumed in the same store operation that creates the payments,
         // with the webhook notices of both.
-        let mut notices = vec![notice(
-            self.brand.id(),
-            &access.client_id,
-            format!("payments/v4/consents/{}", consent.id),
-            now,
-        )?];
+        let mut notices = vec![consent.notice(now)?];
         for record in &records {
             notices.push(notice(
                 self.brand.id(),

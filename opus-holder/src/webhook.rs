@@ -15,45 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use opus_core::id::MessageId;
-use opus_core::store::{Delivery, DeliveryPolicy, OutboxMessage, StoreError, Topic, deliver_once};
-use opus_core::{BrandId, ClientId, Clock, InvalidValue, Storage, Timestamp};
+use opus_core::store::{Delivery, DeliveryPolicy, StoreError, Topic, deliver_once};
+use opus_core::{BrandId, Clock, InvalidValue, Storage};
 use opus_fapi::server::RegisteredClient;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// The outbox topic of webhook notices.
-pub const WEBHOOKS_TOPIC: &str = "webhooks";
-
-/// What changed, for whom: the payload of a webhook notice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookNotice {
-    /// The client to notify.
-    pub client_id: ClientId,
-    /// The resource path under `/open-banking/webhook/v1/`, e.g.
-    /// `payments/v4/pix/payments/{paymentId}`.
-    pub path: String,
-    /// When the change happened (the body's `timestamp`).
-    pub timestamp: Timestamp,
-}
-
-impl WebhookNotice {
-    /// The outbox message carrying this notice for `brand`, due now.
-    ///
-    /// # Errors
-    /// Never in practice (the topic and payload are well formed).
-    pub fn message(&self, brand: &BrandId) -> Result<OutboxMessage, InvalidValue> {
-        Ok(OutboxMessage {
-            id: MessageId::random(),
-            brand: brand.clone(),
-            topic: Topic::new(WEBHOOKS_TOPIC)?,
-            payload: serde_json::to_vec(self)
-                .map_err(|_| InvalidValue::new("webhook notice", "unserialisable"))?,
-            created_at: self.timestamp,
-            available_at: self.timestamp,
-        })
-    }
-}
+pub use opus_core::webhook::{WEBHOOKS_TOPIC, WebhookNotice};
 
 /// Why a webhook post did not get an answer.
 #[derive(Debug, thiserror::Error)]

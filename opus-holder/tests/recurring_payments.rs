@@ -716,6 +716,43 @@ async fn a_revocation_cancels_the_bills_due_after_the_next_day() {
         read.body["data"]["cancellation"]["cancelledFrom"],
         "DETENTORA"
     );
+
+    // The initiator was told of every change: the consent authorised, edited
+    // and revoked, and each bill created, then settled or cancelled.
+    let now = f.world.clock.now();
+    let claimed = f
+        .one
+        .storage
+        .outbox
+        .claim(
+            &opus_core::store::Topic::new(opus_holder::webhook::WEBHOOKS_TOPIC).unwrap(),
+            100,
+            now,
+            now.saturating_add(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    let paths: Vec<String> = claimed
+        .iter()
+        .map(|c| {
+            serde_json::from_slice::<opus_holder::webhook::WebhookNotice>(&c.message.payload)
+                .unwrap()
+                .path
+        })
+        .collect();
+    let consent_path = format!("automatic-payments/v2/recurring-consents/{consent}");
+    assert_eq!(
+        paths.iter().filter(|p| **p == consent_path).count(),
+        3,
+        "{paths:?}"
+    );
+    for payment in [&soon, &later] {
+        let path = format!(
+            "automatic-payments/v2/pix/recurring-payments/{}",
+            payment_id(payment)
+        );
+        assert_eq!(paths.iter().filter(|p| **p == path).count(), 2, "{paths:?}");
+    }
 }
 
 #[tokio::test]
