@@ -19,7 +19,9 @@
 //! - immediate payments go to the connector at once (`ACSC`, `ACPD` or
 //!   `RJCT` with its reason; an unreachable back office leaves them
 //!   `PDNG`); scheduled ones are `SCHD` until [`PixPaymentsApi::settle_due`]
-//!   submits those due on a date.
+//!   submits those due on a date. Reading a payment the back office has not
+//!   finished with (`RCVD`, `ACCP`, `ACPD`, `PDNG`) asks the connector
+//!   again, and submits it again when it never arrived.
 //!
 //! - `PATCH /pix/payments/{paymentId}` cancels a scheduled or pending
 //!   payment (`CANC`, with its `cancellation`); anything else is 422
@@ -333,10 +335,54 @@ impl Inner {
     async fn submit(
         &self,
         record: PaymentRecord,
-        mut body: Map<String, Value>,
+        body: Map<String, Value>,
         order: &PixPaymentOrder,
     ) -> Result<(PaymentRecord, Map<String, Value>), ApiError> {
-        let status = match self.spi.submit(order).await {
+        let outcome = self.spi.submit(order).await;
+        self.record_outcome(record, body, outcome).await
+    }
+
+    /// A payment the back office has not finished with (`RCVD`, `ACCP`,
+    /// `ACPD`, `PDNG`) as the connector sees it now: asked again, or
+    /// submitted again when it never arrived (submission is idempotent on
+    /// the payment id); other payments as they are.
+    async fn refresh(
+        &self,
+        record: PaymentRecord,
+        body: Map<String, Value>,
+    ) -> Result<(PaymentRecord, Map<String, Value>), ApiError> {
+        if !matches!(
+            record.status,
+            PaymentStatus::Rcvd | PaymentStatus::Accp | PaymentStatus::Acpd | PaymentStatus::Pdng
+        ) {
+            return Ok((record, body));
+        }
+        let outcome = match self.spi.status(self.brand.id(), &record.id).await {
+            Err(opus_core::connector::ConnectorError::NotFound) => {
+                let mut order = self.order(&record, &body, None)?;
+                order.scheduled_for = None;
+                self.spi.submit(&order).await
+            }
+            outcome => outcome,
+        };
+        match self
+            .record_outcome(record.clone(), body.clone(), outcome)
+            .await
+        {
+            Ok(done) => Ok(done),
+            // Moved meanwhile: what is stored is the news.
+            Err(_) => Ok((record, body)),
+        }
+    }
+
+    /// Records what the connector answered about a payment.
+    async fn record_outcome(
+        &self,
+        record: PaymentRecord,
+        mut body: Map<String, Value>,
+        outcome: Result<PixOutcome, opus_core::connector::ConnectorError>,
+    ) -> Result<(PaymentRecord, Map<String, Value>), ApiError> {
+        let status = match outcome {
             Ok(PixOutcome::Status(status)) => status,
             Ok(PixOutcome::Rejected { code, detail }) => {
                 body.insert(
@@ -459,6 +505,7 @@ impl Inner {
             return Err(ApiError::forbidden());
         }
         let body = self.open(&record).await?;
+        let (record, body) = self.refresh(record, body).await?;
         let link = self
             .brand
             .api_url(&format!("{BASE_PATH}/{id}"))

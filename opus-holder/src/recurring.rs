@@ -235,6 +235,7 @@ impl Inner {
 
     async fn read_recurring(&self, access: &VerifiedAccess, id: &str) -> Result<Outcome, ApiError> {
         let (record, body) = self.own_recurring(access, id).await?;
+        let (record, body) = self.refresh(record, body).await?;
         self.recurring_envelope(
             StatusCode::OK,
             &format!("{BASE_PATH}/{}", record.id),

@@ -469,6 +469,34 @@ async fn spi_rejections_and_outages_give_rjct_and_pdng() {
         .await;
     assert_eq!(pending.status, StatusCode::CREATED);
     assert_eq!(pending.body["data"][0]["status"], "PDNG");
+
+    // Reading a payment the back office has not finished with asks it
+    // again: still down, then back (the order is submitted again), then
+    // pending at the SPI, then settled.
+    let id = pending.body["data"][0]["paymentId"].as_str().unwrap();
+    let cc = f.one.token(w, None).await;
+    let read = async || {
+        f.one
+            .call(w, Method::GET, &format!("/{id}"), &cc, None, None)
+            .await
+    };
+    assert_eq!(read().await.body["data"]["status"], "PDNG");
+    assert!(w.spi.orders().iter().all(|o| o.payment_id.as_str() != id));
+    w.spi.set(SpiBehaviour::Pending);
+    let answer = read().await;
+    conforms(
+        "get",
+        "/pix/payments/{paymentId}",
+        answer.status,
+        &answer.body,
+    );
+    assert_eq!(answer.body["data"]["status"], "ACPD");
+    assert!(w.spi.orders().iter().any(|o| o.payment_id.as_str() == id));
+    w.spi.set(SpiBehaviour::Settle);
+    assert_eq!(read().await.body["data"]["status"], "ACSC");
+    // Final: not asked again.
+    w.spi.set(SpiBehaviour::Outage);
+    assert_eq!(read().await.body["data"]["status"], "ACSC");
 }
 
 #[tokio::test]
@@ -821,9 +849,10 @@ async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
         .as_str()
         .unwrap()
         .to_owned();
-    // Consumed, received, settled: three notices, the initiator is down.
+    // Authorised, consumed, received, settled: four notices, the
+    // initiator is down.
     let pass = sender.run_once().await.unwrap();
-    assert_eq!((pass.delivered, pass.retried), (0, 3), "{pass:?}");
+    assert_eq!((pass.delivered, pass.retried), (0, 4), "{pass:?}");
     assert!(receiver.seen.lock().unwrap().is_empty());
     // Not due again before the backoff.
     assert_eq!(sender.run_once().await.unwrap().retried, 0);
@@ -833,7 +862,7 @@ async fn webhooks_reach_the_initiator_once_it_is_back_from_an_outage() {
         .store(false, std::sync::atomic::Ordering::SeqCst);
     w.clock.advance(Duration::from_secs(2));
     let pass = sender.run_once().await.unwrap();
-    assert_eq!(pass.delivered, 3, "{pass:?}");
+    assert_eq!(pass.delivered, 4, "{pass:?}");
     let seen = receiver.seen.lock().unwrap().clone();
     let paths: std::collections::BTreeSet<&str> = seen.iter().map(|(p, ..)| p.as_str()).collect();
     assert_eq!(

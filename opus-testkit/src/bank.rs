@@ -1144,12 +1144,39 @@ impl PixConnector for SimulatedSpi {
         })
     }
 
+    /// Where an order stands by the SPI's behaviour now: an order it never
+    /// received is unknown; once it settles (or rejects), so do the
+    /// pending ones.
     async fn status(
         &self,
         _brand: &opus_core::BrandId,
-        _payment_id: &opus_core::PaymentId,
+        payment_id: &opus_core::PaymentId,
     ) -> Result<PixOutcome, ConnectorError> {
-        Ok(PixOutcome::Status(opus_core::payment::PaymentStatus::Acsc))
+        let behaviour = self
+            .behaviour
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if behaviour == SpiBehaviour::Outage {
+            return Err(ConnectorError::Timeout);
+        }
+        let known = self
+            .orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|o| &o.payment_id == payment_id);
+        if !known {
+            return Err(ConnectorError::NotFound);
+        }
+        Ok(match behaviour {
+            SpiBehaviour::Pending => PixOutcome::Status(opus_core::payment::PaymentStatus::Acpd),
+            SpiBehaviour::Reject(code) => PixOutcome::Rejected {
+                code,
+                detail: "Pagamento recusado pelo SPI simulado.".to_owned(),
+            },
+            _ => PixOutcome::Status(opus_core::payment::PaymentStatus::Acsc),
+        })
     }
 
     async fn cancel(
