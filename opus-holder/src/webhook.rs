@@ -202,50 +202,14 @@ impl WebhookTransport for MtlsWebhookTransport {
         interaction_id: &str,
         body: &[u8],
     ) -> Result<u16, WebhookError> {
-        let error = |e: Box<dyn std::error::Error + Send + Sync>| WebhookError(e);
-        let host = url
-            .host_str()
-            .ok_or_else(|| error("webhook URL without a host".into()))?
-            .to_owned();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let name = rustls::pki_types::ServerName::try_from(host.clone())
-            .map_err(|e| error(Box::new(e)))?;
-        let mut config = (*self.config).clone();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let request = http::Request::post(path)
-            .header(http::header::HOST, url.authority())
+        let request = http::Request::post(url.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
             .header("x-webhook-interaction-id", interaction_id)
-            .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(
-                body,
-            )))
-            .map_err(|e| error(Box::new(e)))?;
-        let exchange = async {
-            let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-                .await
-                .map_err(|e| error(Box::new(e)))?;
-            let tls = connector
-                .connect(name, stream)
-                .await
-                .map_err(|e| error(Box::new(e)))?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-                    .await
-                    .map_err(|e| error(Box::new(e)))?;
-            tokio::spawn(connection);
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| error(Box::new(e)))?;
-            Ok(response.status().as_u16())
-        };
-        tokio::time::timeout(self.timeout, exchange)
+            .body(bytes::Bytes::copy_from_slice(body))
+            .map_err(|e| WebhookError(Box::new(e)))?;
+        opus_fapi::mtls::exchange(&self.config, request, url, self.timeout, 64 * 1024)
             .await
-            .map_err(|e| error(Box::new(e)))?
+            .map(|answer| answer.status.as_u16())
+            .map_err(|e| WebhookError(Box::new(e)))
     }
 }

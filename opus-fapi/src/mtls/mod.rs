@@ -392,3 +392,92 @@ fn decode_forwarded(value: &[u8]) -> Option<CertificateDer<'static>> {
     let decoded: Vec<u8> = percent_encoding::percent_decode(value).collect();
     CertificateDer::from_pem_slice(&decoded).ok()
 }
+
+/// Why an outgoing HTTPS exchange got no answer.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTPS exchange failed: {0}")]
+pub struct ExchangeError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// The answer to an outgoing HTTPS request.
+#[derive(Debug, Clone)]
+pub struct Exchanged {
+    /// The HTTP status.
+    pub status: http::StatusCode,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The whole body (at most `max_body` bytes).
+    pub body: bytes::Bytes,
+}
+
+/// One HTTP/1.1 request over TLS with `config` (its client certificate, if
+/// any, presented: mutual TLS), answered within `timeout`: what webhooks,
+/// the metrics collector and other outgoing calls share.
+///
+/// # Errors
+/// [`ExchangeError`] when the URL has no host, or the connection, the TLS
+/// handshake or the exchange fails or times out, or the body exceeds
+/// `max_body`.
+pub async fn exchange(
+    config: &Arc<ClientConfig>,
+    request: http::Request<bytes::Bytes>,
+    url: &url::Url,
+    timeout: std::time::Duration,
+    max_body: usize,
+) -> Result<Exchanged, ExchangeError> {
+    use http_body_util::BodyExt;
+    let error = |e: Box<dyn std::error::Error + Send + Sync>| ExchangeError(e);
+    let host = url
+        .host_str()
+        .ok_or_else(|| error("URL without a host".into()))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let name =
+        rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| error(Box::new(e)))?;
+    let mut config = (**config).clone();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let (mut parts, body) = request.into_parts();
+    parts.uri = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+    .parse()
+    .map_err(|e: http::uri::InvalidUri| error(Box::new(e)))?;
+    let authority = http::HeaderValue::from_str(url.authority()).map_err(|e| error(Box::new(e)))?;
+    parts.headers.insert(http::header::HOST, authority);
+    let request = http::Request::from_parts(parts, http_body_util::Full::new(body));
+    let run = async {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| error(Box::new(e)))?;
+        let tls = connector
+            .connect(name, stream)
+            .await
+            .map_err(|e| error(Box::new(e)))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| error(Box::new(e)))?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| error(Box::new(e)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = http_body_util::Limited::new(response.into_body(), max_body)
+            .collect()
+            .await
+            .map_err(error)?
+            .to_bytes();
+        Ok(Exchanged {
+            status,
+            headers,
+            body,
+        })
+    };
+    tokio::time::timeout(timeout, run)
+        .await
+        .map_err(|e| error(Box::new(e)))?
+}
