@@ -50,6 +50,7 @@
 
 pub mod conformance;
 pub mod openapi;
+pub mod pcm;
 pub mod pki;
 
 pub mod bank;
@@ -63,4 +64,5 @@ pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;
 pub use interaction::{RecordingAuthenticator, StaticResources, TEST_PASSWORD};
+pub use pcm::{CollectorFault, MockPcmCollector};
 pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

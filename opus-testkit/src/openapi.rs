@@ -104,6 +104,28 @@ impl OpenApi {
         })
     }
 
+    /// The document with the value at `pointer` replaced (e.g. a newer
+    /// enum than the spec's).
+    pub fn with_value(mut self, pointer: &str, value: Value) -> Self {
+        if let Some(slot) = self.document.pointer_mut(pointer) {
+            *slot = value;
+            self.validators
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        self
+    }
+
+    /// The problems of `body` as an instance of `#/components/schemas/<name>`.
+    ///
+    /// # Errors
+    /// [`OpenApiError`] when the schema does not compile.
+    pub fn schema_problems(&self, name: &str, body: &Value) -> Result<Vec<String>, OpenApiError> {
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        self.check(format!("schema {name}"), &schema, body)
+    }
+
     fn resolve<'a>(&'a self, value: &'a Value) -> Result<&'a Value, OpenApiError> {
         match value.get("$ref").and_then(Value::as_str) {
             Some(reference) => {

@@ -1,0 +1,341 @@
+//! Capture: a SERVER report for every call served ([`PcmLayer`]) and a
+//! CLIENT report for every call made ([`PcmReporter::client_call`]), each
+//! written to the durable outbox for the [`crate::PcmSender`].
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderValue, Request, Response};
+use opus_core::id::MessageId;
+use opus_core::store::{OutboxMessage, Topic};
+use opus_core::{Brand, BrandId, Clock, InteractionId, OrganisationId, Storage, Timestamp};
+use opus_fapi::mtls::{ConnectionInfo, PeerCertificate};
+use serde_json::Value;
+
+use crate::endpoints::{Endpoint, EndpointCatalogue};
+use crate::report::{ClientCall, OpendataReport, PrivateReport, Role, timespan_ms};
+
+/// The outbox topic of private reports.
+pub const PRIVATE_TOPIC: &str = "pcm-private";
+/// The outbox topic of open-data reports.
+pub const OPENDATA_TOPIC: &str = "pcm-opendata";
+
+const INTERACTION_ID: &str = "x-fapi-interaction-id";
+/// Set by a trusted front (load balancer, gateway) to when it received the
+/// request, in milliseconds since the epoch.
+const REQUEST_START: &str = "x-request-start-time";
+
+/// Writes reports to the outbox.
+#[derive(Clone)]
+pub struct PcmReporter {
+    brand: BrandId,
+    storage: Storage,
+    clock: Arc<dyn Clock>,
+    catalogue: Arc<EndpointCatalogue>,
+    organisation: OrganisationId,
+}
+
+impl std::fmt::Debug for PcmReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcmReporter")
+            .field("organisation", &self.organisation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PcmReporter {
+    /// Reports of organisation `organisation` (its directory id), to the
+    /// outbox of `storage` under `brand`, with the default endpoint
+    /// catalogue.
+    pub fn new(
+        brand: BrandId,
+        organisation: OrganisationId,
+        storage: Storage,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            brand,
+            storage,
+            clock,
+            catalogue: Arc::new(EndpointCatalogue::default()),
+            organisation,
+        }
+    }
+
+    /// The reports of the calls `brand` serves (its organisation).
+    pub fn for_brand(brand: &Brand, storage: Storage, clock: Arc<dyn Clock>) -> Self {
+        Self::new(brand.id().clone(), *brand.organisation_id(), storage, clock)
+    }
+
+    /// With another endpoint catalogue (the collector's current list).
+    pub fn with_catalogue(mut self, catalogue: EndpointCatalogue) -> Self {
+        self.catalogue = Arc::new(catalogue);
+        self
+    }
+
+    /// The catalogue in use.
+    pub fn catalogue(&self) -> &EndpointCatalogue {
+        &self.catalogue
+    }
+
+    async fn enqueue(&self, topic: &str, payload: Vec<u8>, at: Timestamp) {
+        let Ok(topic) = Topic::new(topic) else {
+            return;
+        };
+        let message = OutboxMessage {
+            id: MessageId::random(),
+            brand: self.brand.clone(),
+            topic,
+            payload,
+            created_at: at,
+            available_at: at,
+        };
+        // Reporting never fails the call it reports; a lost write is logged.
+        if let Err(e) = self.storage.outbox.enqueue(&[message]).await {
+            tracing::error!(error = %e, "metrics report not written to the outbox");
+        }
+    }
+
+    /// Writes a private report.
+    pub async fn private(&self, report: &PrivateReport) {
+        match serde_json::to_vec(report) {
+            Ok(payload) => self.enqueue(PRIVATE_TOPIC, payload, self.clock.now()).await,
+            Err(e) => tracing::error!(error = %e, "metrics report not serialisable"),
+        }
+    }
+
+    /// Writes an open-data report.
+    pub async fn opendata(&self, report: &OpendataReport) {
+        match serde_json::to_vec(report) {
+            Ok(payload) => {
+                self.enqueue(OPENDATA_TOPIC, payload, self.clock.now())
+                    .await
+            }
+            Err(e) => tracing::error!(error = %e, "metrics report not serialisable"),
+        }
+    }
+
+    /// The CLIENT report of a call this institution made; `false` when the
+    /// endpoint is not one the collector takes (nothing written).
+    pub async fn client_call(&self, call: &ClientCall) -> bool {
+        let Some(Endpoint::Private { template, prefix }) = self.catalogue.classify(call.url.path())
+        else {
+            return false;
+        };
+        // `https://{host}/{prefix}`; for security endpoints the full URL.
+        let origin = call.url.origin().ascii_serialization();
+        let endpoint_uri_prefix = if prefix.is_empty() && !template.starts_with("/open-banking") {
+            format!("{origin}{}", call.url.path())
+        } else {
+            format!("{origin}{prefix}")
+        };
+        let report = PrivateReport {
+            fapi_interaction_id: call.interaction_id.clone(),
+            endpoint: template,
+            status_code: call.status.unwrap_or(408),
+            http_method: call.method.as_str().to_owned(),
+            correlation_id: call.correlation_id.clone(),
+            timestamp: call.started_at.to_rfc3339_millis(),
+            process_timespan: timespan_ms(call.started_at, call.finished_at),
+            client_org_id: self.organisation.to_string(),
+            server_org_id: call.server_org_id.to_string(),
+            client_ss_id: Some(call.software_statement_id.to_string()),
+            endpoint_uri_prefix: Some(endpoint_uri_prefix),
+            additional_info: Some(call.additional_info.clone()),
+            role: Role::Client,
+        };
+        self.private(&report).await;
+        true
+    }
+}
+
+/// A tower `Layer` that writes a SERVER report (or an open-data report)
+/// for every call of an endpoint on the collector's list, whatever its
+/// outcome: the template (never the concrete path), method, status, when it
+/// was received (or `x-request-start-time` from a trusted front) with
+/// milliseconds, how long it took, the caller's organisation from its
+/// client certificate and the `x-fapi-interaction-id` answered (one is
+/// created and answered when the call came without a valid one).
+///
+/// Mount it inside the TLS server (it reads [`ConnectionInfo`] or a
+/// gateway's [`PeerCertificate`]) and outside the resource guard, so calls
+/// the guard refuses are reported too.
+#[derive(Clone, Debug)]
+pub struct PcmLayer {
+    reporter: PcmReporter,
+    trust_request_start: bool,
+}
+
+impl PcmLayer {
+    /// Reports through `reporter`.
+    pub fn new(reporter: PcmReporter) -> Self {
+        Self {
+            reporter,
+            trust_request_start: false,
+        }
+    }
+
+    /// Takes the start time from `x-request-start-time` (milliseconds since
+    /// the epoch) when the front that sets it is trusted.
+    pub fn trust_request_start_header(mut self) -> Self {
+        self.trust_request_start = true;
+        self
+    }
+}
+
+impl<S> tower::Layer<S> for PcmLayer {
+    type Service = PcmService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PcmService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of [`PcmLayer`].
+#[derive(Clone, Debug)]
+pub struct PcmService<S> {
+    inner: S,
+    layer: PcmLayer,
+}
+
+/// The caller's organisation: from the certificate a gateway forwarded, or
+/// the one of this connection's handshake.
+fn caller<B>(request: &Request<B>) -> Option<OrganisationId> {
+    if let Some(peer) = request.extensions().get::<PeerCertificate>() {
+        return peer.identity().ok()?.organisation_id;
+    }
+    let chain = request
+        .extensions()
+        .get::<ConnectionInfo>()?
+        .tls_client_chain
+        .clone()?;
+    let leaf = chain.first()?;
+    opus_fapi::cert::identity(leaf.as_ref())
+        .ok()?
+        .organisation_id
+}
+
+impl<S, B, R> tower::Service<Request<B>> for PcmService<S>
+where
+    S: tower::Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send,
+    B: Send + 'static,
+    R: Send + 'static,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<R>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let reporter = &layer.reporter;
+            let received = reporter.clock.now();
+            let started = if layer.trust_request_start {
+                request
+                    .headers()
+                    .get(REQUEST_START)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .and_then(|ms| Timestamp::from_unix_millis(ms).ok())
+                    .filter(|t| *t <= received)
+                    .unwrap_or(received)
+            } else {
+                received
+            };
+            let endpoint = reporter.catalogue.classify(request.uri().path());
+            let method = request.method().as_str().to_owned();
+            let client = caller(&request);
+            let address = request
+                .extensions()
+                .get::<ConnectionInfo>()
+                .map(|c| c.remote_addr.ip());
+            // The call's interaction id: the one sent, or one created and
+            // answered (the guard answers it on the APIs it fronts).
+            let sent = request
+                .headers()
+                .get(INTERACTION_ID)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| InteractionId::parse(v).ok());
+            let interaction = sent.unwrap_or_else(InteractionId::random);
+            if sent.is_none()
+                && let Ok(value) = HeaderValue::from_str(&interaction.to_string())
+            {
+                request.headers_mut().insert(INTERACTION_ID, value);
+            }
+            let mut response = inner.call(request).await?;
+            let finished = reporter.clock.now();
+            let answered = response
+                .headers()
+                .get(INTERACTION_ID)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| InteractionId::parse(v).ok());
+            let interaction = match answered {
+                Some(id) => id,
+                None => {
+                    if let Ok(value) = HeaderValue::from_str(&interaction.to_string()) {
+                        response.headers_mut().insert(INTERACTION_ID, value);
+                    }
+                    interaction
+                }
+            };
+            let status = response.status().as_u16();
+            match endpoint {
+                Some(Endpoint::Private { template, .. }) => match client {
+                    Some(client) => {
+                        let report = PrivateReport {
+                            fapi_interaction_id: Some(interaction.to_string()),
+                            endpoint: template,
+                            status_code: status,
+                            http_method: method,
+                            correlation_id: None,
+                            timestamp: started.to_rfc3339_millis(),
+                            process_timespan: timespan_ms(started, finished),
+                            client_org_id: client.to_string(),
+                            server_org_id: reporter.organisation.to_string(),
+                            client_ss_id: None,
+                            endpoint_uri_prefix: None,
+                            additional_info: None,
+                            role: Role::Server,
+                        };
+                        reporter.private(&report).await;
+                    }
+                    // Not a participant's call (no directory certificate):
+                    // nothing the collector could pair.
+                    None => {
+                        tracing::debug!(endpoint = %template, "call without a participant certificate not reported")
+                    }
+                },
+                Some(Endpoint::Opendata { template }) if method == "GET" => {
+                    let mut info = crate::report::AdditionalInfo::new();
+                    if let Some(ip) = address {
+                        info.insert("clientIp".to_owned(), Value::String(ip.to_string()));
+                    }
+                    reporter
+                        .opendata(&OpendataReport {
+                            endpoint: template,
+                            status_code: status,
+                            http_method: method,
+                            timestamp: started.to_rfc3339_millis(),
+                            process_timespan: timespan_ms(started, finished),
+                            additional_info: info,
+                        })
+                        .await;
+                }
+                _ => {}
+            }
+            Ok(response)
+        })
+    }
+}
