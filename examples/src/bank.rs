@@ -38,10 +38,11 @@ use opus_fapi::server::{
 };
 use opus_holder::webhook::{MtlsWebhookTransport, WebhookPass, WebhookSender};
 use opus_holder::{PixPaymentsApi, PixPaymentsParts, RecurringPixPaymentsApi};
+use opus_pcm::{EndpointCatalogue, HttpsPcmTransport, PcmLayer, PcmPass, PcmReporter, PcmSender};
 use opus_store::MemoryStore;
 use opus_testkit::{
-    IssuedCertificate, MockDirectory, OfbSubject, RecordingAuthenticator, SimulatedSpi,
-    SyntheticBank, TestKeyCustody, TestPki,
+    IssuedCertificate, MockDirectory, MockPcmCollector, OfbSubject, RecordingAuthenticator,
+    SimulatedSpi, SyntheticBank, TestKeyCustody, TestPki,
 };
 use opus_transmitter::DataApis;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -84,6 +85,8 @@ pub struct LoopbackBank {
     webhooks: Arc<WebhookSender>,
     pix_api: PixPaymentsApi,
     clock: Arc<dyn Clock>,
+    collector: Arc<MockPcmCollector>,
+    pcm_sender: Arc<PcmSender>,
     /// Issues test server certificates the bank trusts (webhook receivers).
     server_pki: Arc<TestPki>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -290,10 +293,10 @@ impl LoopbackBank {
             Cnpj::parse("11444777000161")?,
         ))?;
         let (chain, key) = mtls::identity(&bank_cert.chain_der, bank_cert.key_pkcs8_der.expose());
-        let webhook_client = mtls::client_config(&anchors, chain, key)?;
+        let webhook_config = mtls::client_config(&anchors, chain, key)?;
         let webhooks = Arc::new(WebhookSender::new(
             storage.clone(),
-            Arc::new(MtlsWebhookTransport::new(webhook_client)),
+            Arc::new(MtlsWebhookTransport::new(webhook_config.clone())),
             clock.clone(),
         )?);
 
@@ -316,10 +319,40 @@ impl LoopbackBank {
             pki,
             clock: clock.clone(),
         });
+        // Every call of a listed endpoint is reported to the metrics
+        // collector (served here too, under /pcm/, as the governance's mock).
+        let collector = Arc::new(MockPcmCollector::new(
+            EndpointCatalogue::default().private_templates(),
+            EndpointCatalogue::default().opendata_templates(),
+        )?);
+        let reporter = PcmReporter::for_brand(&brand, storage.clone(), clock.clone());
+        let reported = PcmLayer::new(reporter).layer(tower::service_fn(
+            move |request: Request<hyper::body::Incoming>| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(&shared, request).await) }
+            },
+        ));
+        let mock = collector.clone();
         let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
-            let shared = shared.clone();
-            async move { Ok::<_, Infallible>(route(&shared, request).await) }
+            let reported = reported.clone();
+            let mock = mock.clone();
+            async move {
+                if request.uri().path().starts_with("/pcm/") {
+                    return Ok::<_, Infallible>(collector_call(&mock, request).await);
+                }
+                reported.oneshot(request).await
+            }
         });
+        let pcm_sender = PcmSender::new(
+            storage.clone(),
+            Arc::new(HttpsPcmTransport::new(
+                base.join("pcm/api/")?,
+                base.join("pcm/auth/")?,
+                "banco-azul-software",
+                webhook_config,
+            )),
+            clock.clone(),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(mtls::serve(listener, Some(tls), service, async move {
             let _ = rx.await;
@@ -331,6 +364,8 @@ impl LoopbackBank {
             webhooks,
             pix_api,
             clock,
+            collector,
+            pcm_sender: Arc::new(pcm_sender),
             server_pki,
             shutdown: Some(tx),
             task,
@@ -381,6 +416,20 @@ impl LoopbackBank {
     /// Never in practice (the base URL is valid).
     pub fn recurring_payments_url(&self) -> Result<Url, url::ParseError> {
         self.brand.api_url(opus_holder::recurring::BASE_PATH)
+    }
+
+    /// The mock metrics collector the bank reports to.
+    pub fn metrics_collector(&self) -> &Arc<MockPcmCollector> {
+        &self.collector
+    }
+
+    /// Sends the metrics reports due now (a real deployment runs the sender
+    /// on a timer), over HTTPS with the bank's transport certificate.
+    ///
+    /// # Errors
+    /// When the outbox fails.
+    pub async fn send_reports(&self) -> Result<PcmPass, Failure> {
+        Ok(self.pcm_sender.run_once().await?)
     }
 
     /// The clock the bank runs on.
@@ -478,6 +527,38 @@ where
             plain(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// The mock metrics collector: `POST /pcm/auth/token/` and the report
+/// endpoints under `/pcm/api/`.
+async fn collector_call(
+    collector: &MockPcmCollector,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path().to_owned();
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let Ok(body) = Limited::new(request.into_body(), 16 * 1024 * 1024)
+        .collect()
+        .await
+    else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE);
+    };
+    let (status, answer) = if path == "/pcm/auth/token/" {
+        collector.token()
+    } else if let Some(report_path) = path.strip_prefix("/pcm/api") {
+        collector.receive(report_path, token.as_deref(), &body.to_bytes())
+    } else {
+        (404, serde_json::json!({"message": "not found"}))
+    };
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &answer,
+    )
 }
 
 /// `request` through the client-certificate check and `guard` to `service`.

@@ -60,12 +60,19 @@ fn pem_certs(pem: &str) -> Vec<CertificateDer<'static>> {
 struct Https {
     anchors: Vec<CertificateDer<'static>>,
     identity: Option<(Vec<CertificateDer<'static>>, Vec<u8>)>,
+    /// Every exchange: method, path, status and the interaction id answered.
+    log: std::sync::Mutex<Vec<Exchange>>,
 }
+
+/// One exchange: method, path, status and the interaction id answered.
+type Exchange = (Method, String, u16, Option<String>);
 
 struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Value,
+    /// The `x-fapi-interaction-id` sent (a fresh one per call).
+    sent_interaction: Option<String>,
 }
 
 /// A URL under the bank's issuer.
@@ -154,8 +161,16 @@ impl Https {
             .method(method)
             .uri(path)
             .header(header::HOST, format!("127.0.0.1:{}", url.port().unwrap()));
+        // Every call its own interaction id, as a real client does.
+        let mut sent_interaction = None;
         for (name, value) in headers {
-            request = request.header(*name, value);
+            if name.eq_ignore_ascii_case("x-fapi-interaction-id") {
+                let fresh = uuid::Uuid::new_v4().to_string();
+                request = request.header(*name, &fresh);
+                sent_interaction = Some(fresh);
+            } else {
+                request = request.header(*name, value);
+            }
         }
         let body = match body {
             Some((content_type, text)) => {
@@ -164,12 +179,22 @@ impl Https {
             }
             None => Full::new(Bytes::new()),
         };
+        let method = request.method_ref().cloned().unwrap_or_default();
         let response = sender
             .send_request(request.body(body).unwrap())
             .await
             .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
+        self.log.lock().unwrap().push((
+            method,
+            url.path().to_owned(),
+            status.as_u16(),
+            headers
+                .get("x-fapi-interaction-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ));
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (
@@ -177,6 +202,7 @@ impl Https {
                 status,
                 headers,
                 body,
+                sent_interaction,
             },
             bytes,
         )
@@ -215,6 +241,7 @@ async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Partici
     let mut https = Https {
         anchors: pem_certs(bank.ca_pem()),
         identity: None,
+        log: std::sync::Mutex::new(Vec::new()),
     };
 
     // 1. The receiver's keys, and its registration with the directory.
@@ -538,7 +565,10 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    assert_eq!(created.headers["x-fapi-interaction-id"], INTERACTION);
+    assert_eq!(
+        created.headers["x-fapi-interaction-id"].to_str().unwrap(),
+        created.sent_interaction.as_deref().unwrap()
+    );
     let consent_id = created.body["data"]["consentId"]
         .as_str()
         .unwrap()
@@ -579,7 +609,10 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
     ] {
         let answer = get(path.clone()).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
-        assert_eq!(answer.headers["x-fapi-interaction-id"], INTERACTION);
+        assert_eq!(
+            answer.headers["x-fapi-interaction-id"].to_str().unwrap(),
+            answer.sent_interaction.as_deref().unwrap()
+        );
     }
     let cards = get("open-banking/credit-cards-accounts/v2/accounts".into()).await;
     assert_eq!(cards.status, StatusCode::OK, "{}", cards.body);
@@ -673,6 +706,7 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         seen.body["data"]["rejection"]["reason"]["code"],
         "CUSTOMER_MANUALLY_REVOKED"
     );
+    every_call_reported_once(&bank, &[&receiver]).await;
     bank.stop().await;
 }
 
@@ -835,6 +869,7 @@ async fn a_payment_consent_signed_both_ways_is_authorised_by_the_customer() {
         signed_payload(&raw.0, &raw.1, &bank_keys)["data"]["status"],
         "ACSC"
     );
+    every_call_reported_once(&bank, &[&initiator]).await;
     bank.stop().await;
 }
 
@@ -1017,6 +1052,7 @@ async fn scheduled_payments_settle_on_their_date_or_are_cancelled() {
             "{id}: {seen:?}"
         );
     }
+    every_call_reported_once(&bank, &[&initiator]).await;
     bank.stop().await;
 }
 
@@ -1105,5 +1141,47 @@ async fn a_sweeping_consent_is_authorised_with_its_recurring_scope_and_pays() {
         refused["errors"][0]["code"],
         "LIMITE_VALOR_TRANSACAO_CONSENTIMENTO_EXCEDIDO"
     );
+    every_call_reported_once(&bank, &[&initiator]).await;
     bank.stop().await;
+}
+
+/// Every call `participants` made to a listed endpoint has exactly one
+/// SERVER report at the metrics collector, with its template, method,
+/// status and the caller's organisation; and nothing else was reported.
+async fn every_call_reported_once(bank: &LoopbackBank, participants: &[&Participant]) {
+    let pass = bank.send_reports().await.unwrap();
+    assert_eq!(pass.discarded, 0, "{pass:?}");
+    let collector = bank.metrics_collector();
+    assert!(
+        collector.discarded().is_empty(),
+        "{:?}",
+        collector.discarded()
+    );
+    let catalogue = opus_pcm::EndpointCatalogue::default();
+    let mut expected = 0;
+    for participant in participants {
+        let org = participant.directory["org_id"].as_str().unwrap();
+        let log = participant.https.log.lock().unwrap().clone();
+        for (method, path, status, interaction) in log {
+            let Some(opus_pcm::Endpoint::Private { template, .. }) = catalogue.classify(&path)
+            else {
+                continue;
+            };
+            if participant.https.identity.is_none() {
+                continue;
+            }
+            expected += 1;
+            let id = interaction.unwrap_or_else(|| panic!("{method} {path}: no interaction id"));
+            let reports = collector.reports_of("SERVER", &id);
+            assert_eq!(reports.len(), 1, "{method} {path} ({id}): {reports:?}");
+            let report = &reports[0];
+            assert_eq!(report["endpoint"], template.as_str());
+            assert_eq!(report["httpMethod"], method.as_str());
+            assert_eq!(report["statusCode"], status);
+            assert_eq!(report["clientOrgId"], org);
+            assert_eq!(report["serverOrgId"], bank.organisation_id().to_string());
+        }
+    }
+    assert!(expected > 0);
+    assert_eq!(collector.reports().len(), expected, "nothing else reported");
 }
