@@ -38,6 +38,7 @@ use opus_fapi::server::{
 };
 use opus_holder::webhook::{MtlsWebhookTransport, WebhookPass, WebhookSender};
 use opus_holder::{PixPaymentsApi, PixPaymentsParts, RecurringPixPaymentsApi};
+use opus_pcm::observe::RequestSpanLayer;
 use opus_pcm::{EndpointCatalogue, HttpsPcmTransport, PcmLayer, PcmPass, PcmReporter, PcmSender};
 use opus_store::MemoryStore;
 use opus_testkit::{
@@ -326,12 +327,13 @@ impl LoopbackBank {
             EndpointCatalogue::default().opendata_templates(),
         )?);
         let reporter = PcmReporter::for_brand(&brand, storage.clone(), clock.clone());
-        let reported = PcmLayer::new(reporter).layer(tower::service_fn(
+        let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
+        let reported = PcmLayer::new(reporter).layer(spans.layer(tower::service_fn(
             move |request: Request<hyper::body::Incoming>| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(route(&shared, request).await) }
             },
-        ));
+        )));
         let mock = collector.clone();
         let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
             let reported = reported.clone();

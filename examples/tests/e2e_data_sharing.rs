@@ -1185,3 +1185,136 @@ async fn every_call_reported_once(bank: &LoopbackBank, participants: &[&Particip
     assert!(expected > 0);
     assert_eq!(collector.reports().len(), expected, "nothing else reported");
 }
+
+/// Collects what the ECS JSON layer writes.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// One thread: the subscriber set for this test sees the bank's work too.
+#[tokio::test(flavor = "current_thread")]
+async fn the_json_log_of_each_call_carries_its_interaction_id_and_no_personal_data() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let buffer = LogBuffer::default();
+    let writer: Arc<std::sync::Mutex<dyn std::io::Write + Send>> =
+        Arc::new(std::sync::Mutex::new(buffer.clone()));
+    let subscriber =
+        tracing_subscriber::registry().with(opus_pcm::observe::EcsJsonLayer::new(writer));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let bank = LoopbackBank::start().await.unwrap();
+    let receiver = join(&bank, "DADOS", None).await;
+    let cc = receiver
+        .token(&[("grant_type", "client_credentials"), ("scope", "consents")])
+        .await;
+    let cc = cc.body["access_token"].as_str().unwrap().to_owned();
+    let customer = sandbox_customer().unwrap();
+    let headers = |token: &str| {
+        vec![
+            ("authorization", format!("Bearer {token}")),
+            ("x-fapi-interaction-id", INTERACTION.to_owned()),
+        ]
+    };
+    let created = receiver
+        .https
+        .send(
+            Method::POST,
+            &bank.consents_url().unwrap(),
+            &headers(&cc),
+            Some((
+                "application/json",
+                json!({"data": {
+                    "loggedUser": {"document": {"identification": customer.as_str(), "rel": "CPF"}},
+                    "permissions": ["CUSTOMERS_PERSONAL_IDENTIFICATIONS_READ", "RESOURCES_READ"],
+                    "expirationDateTime": SystemClock.now().saturating_add(Duration::from_secs(86_400)).truncated_to_seconds(),
+                }})
+                .to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let consent = created.body["data"]["consentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issuer = bank.issuer().as_str().trim_end_matches('/').to_owned();
+    let (_, tokens) = receiver
+        .authorise(&issuer, &format!("openid customers consent:{consent}"))
+        .await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    let access = tokens.body["access_token"].as_str().unwrap().to_owned();
+    let identification = receiver
+        .https
+        .send(
+            Method::GET,
+            &bank
+                .api_url("open-banking/customers/v2/personal/identifications")
+                .unwrap(),
+            &headers(&access),
+            None,
+        )
+        .await;
+    assert_eq!(
+        identification.status,
+        StatusCode::OK,
+        "{}",
+        identification.body
+    );
+    let name = identification.body["data"][0]["civilName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let call = identification.sent_interaction.clone().unwrap();
+    bank.stop().await;
+
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    // Every line logged while serving a request names its call.
+    for line in lines.iter().filter(|l| l.get("url.path").is_some()) {
+        let id = line["transaction.id"].as_str().unwrap_or_default();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{line}");
+        assert_eq!(line["labels.brand"], "banco-azul", "{line}");
+        assert!(line["@timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+    // The data call: its lines carry its id, its client and its consent.
+    let served: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["transaction.id"] == call.as_str())
+        .collect();
+    assert!(!served.is_empty(), "the call was logged");
+    for line in &served {
+        assert_eq!(line["client.id"], receiver.client_id.as_str(), "{line}");
+        assert_eq!(line["labels.consent_id"], consent.as_str(), "{line}");
+    }
+    let done: Vec<&&Value> = served
+        .iter()
+        .filter(|l| l["message"] == "request served")
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["http.response.status_code"], 200);
+    // No personal data anywhere: not the document, not the name.
+    let formatted = format!(
+        "{}.{}.{}-{}",
+        &customer.as_str()[..3],
+        &customer.as_str()[3..6],
+        &customer.as_str()[6..9],
+        &customer.as_str()[9..]
+    );
+    for secret in [customer.as_str(), formatted.as_str(), name.as_str()] {
+        assert!(!text.contains(secret), "{secret} in the log");
+    }
+}

@@ -15,6 +15,9 @@
 //!   lost across restarts, and duplicates are bounded (see [`sender`]).
 //! - [`report`]: the report bodies with the spec's field names, and the
 //!   usual `additionalInfo` keys read from a response.
+//! - [`observe`]: a request span with Elastic Common Schema field names
+//!   (interaction id, brand, client, consent) around every call, and, with
+//!   the `ecs-json` feature, a JSON log layer writing them.
 //!
 //! Not here yet: the hybrid-flow funnel reports, the daily consent-stock
 //! and payment-status reports, and corrections (`PUT`) of
@@ -22,6 +25,7 @@
 
 pub mod capture;
 pub mod endpoints;
+pub mod observe;
 pub mod report;
 pub mod sender;
 

@@ -294,6 +294,12 @@ where
             let facts = Facts::of(&request);
             match check(&config, facts, interaction_id).await {
                 Ok(access) => {
+                    // Onto the request's span (see `opus_pcm::observe`), if any.
+                    let span = tracing::Span::current();
+                    span.record("client.id", tracing::field::display(&access.client_id));
+                    if let Some(consent) = &access.consent_id {
+                        span.record("labels.consent_id", tracing::field::display(consent));
+                    }
                     request.extensions_mut().insert(access);
                     let response = inner.call(request).await?;
                     Ok(with_interaction_id(
