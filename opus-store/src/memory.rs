@@ -12,12 +12,13 @@ use opus_core::id::{
 use opus_core::payment::PaymentStatus;
 use opus_core::seal::{DataKeyStore, StoredDataKey};
 use opus_core::store::{
-    AuditLog, AuditRecord, AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStore,
-    CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey, CounterOutcome,
-    CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope, IdempotencyStore,
-    InteractionRecord, InteractionStore, LeaseId, Outbox, OutboxMessage, ParRecord, PaymentRecord,
-    PaymentStore, ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse,
-    TokenHash, TokenKind, TokenRecord, Topic, Window,
+    AuditLog, AuditRecord, AuthorizationCodeRecord, CallSample, ClaimedMessage, ClientRecord,
+    ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
+    CounterOutcome, CounterStore, DailyCallStats, GrantStore, IdempotencyBegin, IdempotencyScope,
+    IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
+    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, ReplayGuard, ReplayScope,
+    RequestFingerprint, StoreError, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic,
+    Window, latency_bucket,
 };
 use opus_core::{Date, Timestamp};
 
@@ -57,6 +58,9 @@ struct State {
     data_keys: BTreeMap<String, StoredDataKey>,
     audit: Vec<AuditRecord>,
     interactions: HashMap<(BrandId, InteractionSessionId), InteractionRecord>,
+    outages: BTreeMap<(BrandId, String), OutageRecord>,
+    call_stats: BTreeMap<(BrandId, String, Date), DailyCallStats>,
+    call_seconds: HashMap<(BrandId, String, i64), u64>,
 }
 
 struct CodeEntry {
@@ -1061,5 +1065,90 @@ impl InteractionStore for MemoryStore {
         let before = state.interactions.len();
         state.interactions.retain(|_, r| now < r.expires_at);
         Ok((before - state.interactions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl OperationsStore for MemoryStore {
+    async fn put_outage(&self, outage: &OutageRecord) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        state
+            .outages
+            .insert((outage.brand.clone(), outage.id.clone()), outage.clone());
+        Ok(())
+    }
+
+    async fn list_outages(
+        &self,
+        brand: &BrandId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<OutageRecord>, StoreError> {
+        let state = self.lock()?;
+        let mut found: Vec<OutageRecord> = state
+            .outages
+            .values()
+            .filter(|o| {
+                &o.brand == brand && o.starts_at < to && o.ends_at.is_none_or(|end| end > from)
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+        Ok(found)
+    }
+
+    async fn record_call(&self, sample: &CallSample) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        let second = sample.at.unix_seconds();
+        let in_second = {
+            let count = state
+                .call_seconds
+                .entry((sample.brand.clone(), sample.endpoint.clone(), second))
+                .or_insert(0);
+            *count += 1;
+            *count
+        };
+        // Seconds older than two days are no longer needed for peaks.
+        if state.call_seconds.len() > 100_000 {
+            state
+                .call_seconds
+                .retain(|(_, _, s), _| *s >= second - 2 * 86_400);
+        }
+        let day = sample.at.date_in_brasilia();
+        let stats = state
+            .call_stats
+            .entry((sample.brand.clone(), sample.endpoint.clone(), day))
+            .or_insert_with(|| DailyCallStats {
+                endpoint: sample.endpoint.clone(),
+                day,
+                invocations: 0,
+                errors: 0,
+                rejections: 0,
+                duration_ms_sum: 0,
+                peak_per_second: 0,
+                latency: [0; 12],
+            });
+        stats.invocations += 1;
+        stats.errors += u64::from(sample.status >= 500);
+        stats.rejections += u64::from(sample.status == 429);
+        stats.duration_ms_sum += u64::from(sample.duration_ms);
+        stats.peak_per_second = stats.peak_per_second.max(in_second);
+        stats.latency[latency_bucket(sample.duration_ms)] += 1;
+        Ok(())
+    }
+
+    async fn call_stats(
+        &self,
+        brand: &BrandId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<DailyCallStats>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .call_stats
+            .iter()
+            .filter(|((b, _, day), _)| b == brand && *day >= from && *day <= to)
+            .map(|(_, stats)| stats.clone())
+            .collect())
     }
 }

@@ -33,6 +33,7 @@ mod counters;
 mod grants;
 mod idempotency;
 mod interactions;
+mod operations;
 mod outbox;
 mod payments;
 mod replay;
@@ -51,6 +52,9 @@ pub use idempotency::{
     IdempotencyBegin, IdempotencyScope, IdempotencyStore, RequestFingerprint, StoredResponse,
 };
 pub use interactions::{InteractionRecord, InteractionStore};
+pub use operations::{
+    CallSample, DailyCallStats, LATENCY_BUCKETS_MS, OperationsStore, OutageRecord, latency_bucket,
+};
 pub use outbox::{
     ClaimedMessage, Delivery, DeliveryPass, DeliveryPolicy, LeaseId, Outbox, OutboxMessage, Topic,
     deliver_once, retry_backoff,
@@ -124,6 +128,8 @@ pub struct Storage {
     pub audit: Arc<dyn AuditLog>,
     /// User interactions in progress.
     pub interactions: Arc<dyn InteractionStore>,
+    /// Outages and call statistics.
+    pub operations: Arc<dyn OperationsStore>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -146,7 +152,8 @@ impl Storage {
             + CounterStore
             + DataKeyStore
             + AuditLog
-            + InteractionStore,
+            + InteractionStore
+            + OperationsStore,
     {
         Self {
             consents: backend.clone(),
@@ -159,7 +166,8 @@ impl Storage {
             counters: backend.clone(),
             data_keys: backend.clone(),
             audit: backend.clone(),
-            interactions: backend,
+            interactions: backend.clone(),
+            operations: backend,
         }
     }
 }

@@ -20,7 +20,8 @@ use opus_core::store::{
     AuditLog, AuditRecord, AuthorizationCodeRecord, ClaimedMessage, ClientRecord, ClientStatus,
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
     CounterOutcome, CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope,
-    IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
+    IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
+    CallSample, DailyCallStats, latency_bucket, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
     ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse, TokenHash,
     TokenKind, TokenRecord, Topic, Window,
 };
@@ -1246,5 +1247,147 @@ impl InteractionStore for Store {
             .await
             .map_err(db_error)?
             .rows_affected())
+    }
+}
+
+fn outage_from(row: &DbRow) -> Result<OutageRecord, StoreError> {
+    let endpoints: String = get(row, "endpoints")?;
+    Ok(OutageRecord {
+        brand: BrandId::new(get::<String>(row, "brand")?).map_err(|_| corrupt("brand"))?,
+        id: get(row, "id")?,
+        scheduled: get::<i64>(row, "scheduled")? != 0,
+        partial: get::<i64>(row, "partial")? != 0,
+        starts_at: ts(get(row, "starts_at")?)?,
+        ends_at: opt_ts(get(row, "ends_at")?)?,
+        explanation: get(row, "explanation")?,
+        endpoints: serde_json::from_str(&endpoints).map_err(|_| corrupt("outage endpoints"))?,
+    })
+}
+
+fn count(row: &DbRow, column: &str) -> Result<u64, StoreError> {
+    Ok(u64::try_from(get::<i64>(row, column)?).unwrap_or(0))
+}
+
+#[async_trait::async_trait]
+impl OperationsStore for Store {
+    async fn put_outage(&self, outage: &OutageRecord) -> Result<(), StoreError> {
+        let endpoints = serde_json::to_string(&outage.endpoints).map_err(|e| StoreError::Other(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO outages (brand, id, scheduled, partial, starts_at, ends_at, explanation, endpoints) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (brand, id) DO UPDATE SET \
+             scheduled = excluded.scheduled, partial = excluded.partial, starts_at = excluded.starts_at, \
+             ends_at = excluded.ends_at, explanation = excluded.explanation, endpoints = excluded.endpoints",
+        )
+        .bind(outage.brand.as_str())
+        .bind(&outage.id)
+        .bind(i64::from(outage.scheduled))
+        .bind(i64::from(outage.partial))
+        .bind(ms(outage.starts_at))
+        .bind(outage.ends_at.map(ms))
+        .bind(&outage.explanation)
+        .bind(endpoints)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn list_outages(&self, brand: &BrandId, from: Timestamp, to: Timestamp) -> Result<Vec<OutageRecord>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM outages WHERE brand = $1 AND starts_at < $2 AND (ends_at IS NULL OR ends_at > $3) \
+             ORDER BY starts_at, id",
+        )
+        .bind(brand.as_str())
+        .bind(ms(to))
+        .bind(ms(from))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(outage_from)
+        .collect()
+    }
+
+    async fn record_call(&self, sample: &CallSample) -> Result<(), StoreError> {
+        let second = sample.at.unix_seconds();
+        let mut tx = begin_write(&self.pool).await?;
+        let row = sqlx::query(
+            "INSERT INTO call_seconds (brand, endpoint, second, count) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (brand, endpoint, second) DO UPDATE SET count = call_seconds.count + 1 RETURNING count",
+        )
+        .bind(sample.brand.as_str())
+        .bind(&sample.endpoint)
+        .bind(second)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let in_second: i64 = get(&row, "count")?;
+        sqlx::query("DELETE FROM call_seconds WHERE brand = $1 AND endpoint = $2 AND second < $3")
+            .bind(sample.brand.as_str())
+            .bind(&sample.endpoint)
+            .bind(second - 2 * 86_400)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let bucket = latency_bucket(sample.duration_ms);
+        let mut buckets = String::new();
+        let mut values = String::new();
+        let mut updates = String::new();
+        for b in 0..12 {
+            buckets.push_str(&format!(", b{b}"));
+            values.push_str(if b == bucket { ", 1" } else { ", 0" });
+            updates.push_str(&format!(", b{b} = call_stats.b{b} + excluded.b{b}"));
+        }
+        let statement = format!(
+            "INSERT INTO call_stats (brand, endpoint, day, invocations, errors, rejections, duration_ms_sum, \
+             peak_per_second{buckets}) VALUES ($1, $2, $3, 1, $4, $5, $6, $7{values}) \
+             ON CONFLICT (brand, endpoint, day) DO UPDATE SET invocations = call_stats.invocations + 1, \
+             errors = call_stats.errors + excluded.errors, rejections = call_stats.rejections + excluded.rejections, \
+             duration_ms_sum = call_stats.duration_ms_sum + excluded.duration_ms_sum, \
+             peak_per_second = CASE WHEN excluded.peak_per_second > call_stats.peak_per_second \
+             THEN excluded.peak_per_second ELSE call_stats.peak_per_second END{updates}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(sample.brand.as_str())
+            .bind(&sample.endpoint)
+            .bind(sample.at.date_in_brasilia().to_string())
+            .bind(i64::from(sample.status >= 500))
+            .bind(i64::from(sample.status == 429))
+            .bind(i64::from(sample.duration_ms))
+            .bind(in_second)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        commit(tx).await
+    }
+
+    async fn call_stats(&self, brand: &BrandId, from: Date, to: Date) -> Result<Vec<DailyCallStats>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM call_stats WHERE brand = $1 AND day >= $2 AND day <= $3 ORDER BY endpoint, day",
+        )
+        .bind(brand.as_str())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let mut latency = [0u64; 12];
+                for (b, slot) in latency.iter_mut().enumerate() {
+                    *slot = count(row, &format!("b{b}"))?;
+                }
+                Ok(DailyCallStats {
+                    endpoint: get(row, "endpoint")?,
+                    day: Date::parse(&get::<String>(row, "day")?).map_err(|_| corrupt("day"))?,
+                    invocations: count(row, "invocations")?,
+                    errors: count(row, "errors")?,
+                    rejections: count(row, "rejections")?,
+                    duration_ms_sum: count(row, "duration_ms_sum")?,
+                    peak_per_second: count(row, "peak_per_second")?,
+                    latency,
+                })
+            })
+            .collect()
     }
 }

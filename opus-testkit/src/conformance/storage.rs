@@ -1052,6 +1052,147 @@ pub async fn par_request_is_bound_and_expires(storage: Storage) {
     );
 }
 
+// ---------------------------------------------------------------- operations
+
+/// Outages are listed when they overlap the window (ongoing ones too),
+/// earliest first, per brand; writing one again replaces it.
+pub async fn outages_are_listed_by_window_and_replaced(storage: Storage) {
+    use opus_core::store::OutageRecord;
+    let f = Fixture::new(storage).await;
+    let store = &f.storage.operations;
+    let outage = |id: &str, from: u64, to: Option<u64>| OutageRecord {
+        brand: f.brand.clone(),
+        id: id.to_owned(),
+        scheduled: id.starts_with('s'),
+        partial: id.ends_with('p'),
+        starts_at: f.at(from),
+        ends_at: to.map(|t| f.at(t)),
+        explanation: format!("Manutenção {id}"),
+        endpoints: vec!["/open-banking/accounts/v2/accounts".to_owned()],
+    };
+    store
+        .put_outage(&outage("s1", 100, Some(200)))
+        .await
+        .unwrap();
+    store.put_outage(&outage("u2p", 50, None)).await.unwrap();
+    store
+        .put_outage(&outage("s3", 500, Some(600)))
+        .await
+        .unwrap();
+    let mut other = outage("x", 0, None);
+    other.brand = f.other_brand.clone();
+    store.put_outage(&other).await.unwrap();
+    let ids = |list: Vec<OutageRecord>| list.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .list_outages(&f.brand, f.at(0), f.at(1000))
+            .await
+            .unwrap()),
+        ["u2p", "s1", "s3"]
+    );
+    assert_eq!(
+        ids(store
+            .list_outages(&f.brand, f.at(200), f.at(500))
+            .await
+            .unwrap()),
+        ["u2p"],
+        "half-open windows: s1 ended at 200, s3 starts at 500"
+    );
+    let listed = store
+        .list_outages(&f.brand, f.at(0), f.at(1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[1],
+        outage("s1", 100, Some(200)),
+        "read back as written"
+    );
+    // Resolved: written again with its end.
+    store
+        .put_outage(&outage("u2p", 50, Some(60)))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store
+            .list_outages(&f.brand, f.at(70), f.at(1000))
+            .await
+            .unwrap()),
+        ["s1", "s3"]
+    );
+}
+
+/// Calls are counted per endpoint and day: invocations, errors (5xx),
+/// rejections (429), durations by latency bucket, and the busiest second,
+/// exactly under concurrency.
+pub async fn call_stats_count_exactly_under_concurrency(storage: Storage) {
+    use opus_core::store::CallSample;
+    let f = Arc::new(Fixture::new(storage).await);
+    let sample = |endpoint: &str, secs: u64, ms: u32, status: u16| CallSample {
+        brand: f.brand.clone(),
+        endpoint: endpoint.to_owned(),
+        at: f.at(secs),
+        duration_ms: ms,
+        status,
+    };
+    let accounts = "/open-banking/accounts/v2/accounts";
+    let results = race(RACERS, |i| {
+        let f = f.clone();
+        let call = sample(
+            accounts,
+            0,
+            5 + (i as u32 % 3) * 100,
+            if i % 8 == 0 { 500 } else { 200 },
+        );
+        async move { f.storage.operations.record_call(&call).await }
+    })
+    .await;
+    assert!(results.iter().all(Result::is_ok));
+    for (secs, status) in [(1, 429), (1, 200), (2, 200)] {
+        f.storage
+            .operations
+            .record_call(&sample(accounts, secs, 3000, status))
+            .await
+            .unwrap();
+    }
+    f.storage
+        .operations
+        .record_call(&sample("/token", 0, 20, 200))
+        .await
+        .unwrap();
+    let mut foreign = sample(accounts, 0, 1, 200);
+    foreign.brand = f.other_brand.clone();
+    f.storage.operations.record_call(&foreign).await.unwrap();
+    let today = f.now().date_in_brasilia();
+    let stats = f
+        .storage
+        .operations
+        .call_stats(&f.brand, today, today)
+        .await
+        .unwrap();
+    assert_eq!(stats.len(), 2, "{stats:?}");
+    let calls = stats.iter().find(|s| s.endpoint == accounts).unwrap();
+    let racers = RACERS as u64;
+    assert_eq!(calls.invocations, racers + 3);
+    assert_eq!(calls.errors, racers.div_ceil(8));
+    assert_eq!(calls.rejections, 1);
+    assert_eq!(calls.peak_per_second, racers);
+    let expected_ms: u64 = (0..RACERS as u64).map(|i| 5 + (i % 3) * 100).sum::<u64>() + 9000;
+    assert_eq!(calls.duration_ms_sum, expected_ms);
+    assert_eq!(calls.latency.iter().sum::<u64>(), racers + 3);
+    assert_eq!(calls.latency[opus_core::store::latency_bucket(3000)], 3);
+    assert_eq!(calls.day, today);
+    // Another day is another row.
+    let tomorrow = today.add_days(1).unwrap();
+    assert!(
+        f.storage
+            .operations
+            .call_stats(&f.brand, tomorrow, tomorrow)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 // ---------------------------------------------------------------- interactions
 
 /// An interaction is read back as stored, only in its brand and before it
@@ -2192,6 +2333,8 @@ macro_rules! __storage_conformance_tests {
             tokens_are_revoked_by_token_grant_and_consent,
             refresh_token_rotation_is_single_use,
             expired_grants_are_purged,
+            outages_are_listed_by_window_and_replaced,
+            call_stats_count_exactly_under_concurrency,
             interaction_round_trips_scoped_and_expiring,
             interaction_update_is_compare_and_set,
             interaction_handoff_is_unique_and_scoped,
