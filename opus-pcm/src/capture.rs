@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response};
 use opus_core::id::MessageId;
-use opus_core::store::{OutboxMessage, Topic};
+use opus_core::store::{CallSample, OutboxMessage, Topic};
 use opus_core::{Brand, BrandId, Clock, InteractionId, OrganisationId, Storage, Timestamp};
 use opus_fapi::mtls::{ConnectionInfo, PeerCertificate};
 use serde_json::Value;
@@ -291,6 +291,21 @@ where
                 }
             };
             let status = response.status().as_u16();
+            // The figures of the admin metrics and availability.
+            if let Some(Endpoint::Private { template, .. } | Endpoint::Opendata { template }) =
+                &endpoint
+            {
+                let sample = CallSample {
+                    brand: reporter.brand.clone(),
+                    endpoint: template.clone(),
+                    at: started,
+                    duration_ms: timespan_ms(started, finished),
+                    status,
+                };
+                if let Err(e) = reporter.storage.operations.record_call(&sample).await {
+                    tracing::warn!(error = %e, "call statistics not recorded");
+                }
+            }
             match endpoint {
                 Some(Endpoint::Private { template, .. }) => match client {
                     Some(client) => {

@@ -15,6 +15,10 @@
 //!   lost across restarts, and duplicates are bounded (see [`sender`]).
 //! - [`report`]: the report bodies with the spec's field names, and the
 //!   usual `additionalInfo` keys read from a response.
+//! - [`operations`]: the status and outages APIs (Common API), the admin
+//!   metrics API, availability (95 % a day, 99.5 % a quarter) and p95
+//!   latency per API group, and the operators' back office with the same
+//!   figures as Prometheus text.
 //! - [`observe`]: a request span with Elastic Common Schema field names
 //!   (interaction id, brand, client, consent) around every call, and, with
 //!   the `ecs-json` feature, a JSON log layer writing them.
@@ -26,6 +30,7 @@
 pub mod capture;
 pub mod endpoints;
 pub mod observe;
+pub mod operations;
 pub mod report;
 pub mod sender;
 
