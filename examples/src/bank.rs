@@ -223,7 +223,11 @@ impl LoopbackBank {
         let recurring_pix_api = pix_api
             .recurring()
             .ok_or("recurring payments are configured above")?;
+        // Every call of a listed endpoint, and each step of the hybrid
+        // flow, is reported to the metrics collector.
+        let reporter = PcmReporter::for_brand(&brand, storage.clone(), clock.clone());
         let server = AuthorizationServer::builder()
+            .flow_observer(Arc::new(reporter.clone()))
             .brand(ServerBrand {
                 brand: brand.clone(),
                 keys,
@@ -326,7 +330,6 @@ impl LoopbackBank {
             EndpointCatalogue::default().private_templates(),
             EndpointCatalogue::default().opendata_templates(),
         )?);
-        let reporter = PcmReporter::for_brand(&brand, storage.clone(), clock.clone());
         let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
         let reported = PcmLayer::new(reporter).layer(spans.layer(tower::service_fn(
             move |request: Request<hyper::body::Incoming>| {

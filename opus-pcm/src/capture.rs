@@ -19,6 +19,9 @@ use crate::report::{ClientCall, OpendataReport, PrivateReport, Role, timespan_ms
 pub const PRIVATE_TOPIC: &str = "pcm-private";
 /// The outbox topic of open-data reports.
 pub const OPENDATA_TOPIC: &str = "pcm-opendata";
+/// The outbox topic of hybrid-flow reports (each sent on its own, to its
+/// path: `{"path": …, "body": …}`).
+pub const HYBRID_FLOW_TOPIC: &str = "pcm-hybrid-flow";
 
 const INTERACTION_ID: &str = "x-fapi-interaction-id";
 /// Set by a trusted front (load balancer, gateway) to when it received the
@@ -352,5 +355,69 @@ where
             }
             Ok(response)
         })
+    }
+}
+
+/// The server side of the hybrid-flow reports: `redirect-target` when the
+/// browser lands, `authenticated` after the login, `redirect-to-client`
+/// when it is sent back (PCM `/report-api/v2/hybrid-flow/server/…`).
+#[async_trait::async_trait]
+impl opus_fapi::server::flow::FlowObserver for PcmReporter {
+    async fn observe(
+        &self,
+        _brand: &Brand,
+        consent: &opus_core::ConsentId,
+        device: &opus_fapi::server::flow::Device,
+        event: opus_fapi::server::flow::FlowEvent,
+        at: Timestamp,
+    ) {
+        use opus_fapi::server::flow::{FlowEvent, Waiting};
+        let uri = |url: &url::Url| {
+            let mut url = url.clone();
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string().chars().take(200).collect::<String>()
+        };
+        let mut body = serde_json::json!({
+            "consentId": consent.as_str(),
+            "os": device.os,
+            "osVersion": device.os_version,
+            "timestamp": at.to_rfc3339_millis(),
+        });
+        let path = match event {
+            FlowEvent::RedirectTarget {
+                waiting,
+                authorization_endpoint,
+            } => {
+                body["uriAuthorizationEndpoint"] = Value::String(uri(&authorization_endpoint));
+                body["type"] = Value::String(
+                    match waiting {
+                        Waiting::HandOff => "AWAITING_HANDOFF",
+                        _ => "AWAITING_USER_AUTH",
+                    }
+                    .to_owned(),
+                );
+                "/report-api/v2/hybrid-flow/server/redirect-target"
+            }
+            FlowEvent::Authenticated => {
+                body["Platform"] = Value::String(device.platform.to_owned());
+                "/report-api/v2/hybrid-flow/server/authenticated"
+            }
+            FlowEvent::RedirectToClient {
+                callback,
+                authorised,
+            } => {
+                body["Platform"] = Value::String(device.platform.to_owned());
+                body["uri_callback"] = Value::String(uri(&callback));
+                body["type"] =
+                    Value::String(if authorised { "AUTHORISED" } else { "REJECTED" }.to_owned());
+                "/report-api/v2/hybrid-flow/server/redirect-to-client"
+            }
+            _ => return,
+        };
+        match serde_json::to_vec(&serde_json::json!({"path": path, "body": body})) {
+            Ok(payload) => self.enqueue(HYBRID_FLOW_TOPIC, payload, at).await,
+            Err(e) => tracing::error!(error = %e, "hybrid-flow report not serialisable"),
+        }
     }
 }

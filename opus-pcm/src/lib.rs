@@ -23,9 +23,14 @@
 //!   (interaction id, brand, client, consent) around every call, and, with
 //!   the `ecs-json` feature, a JSON log layer writing them.
 //!
-//! Not here yet: the hybrid-flow funnel reports, the daily consent-stock
-//! and payment-status reports, and corrections (`PUT`) of
-//! `PAIRED_INCONSISTENT` reports.
+//! The institution's hybrid-flow steps are reported too: [`PcmReporter`]
+//! is an `opus_fapi::server::flow::FlowObserver` for the authorization
+//! server (`redirect-target`, `authenticated`, `redirect-to-client`).
+//!
+//! Not here yet: the initiator-side hybrid-flow reports (they come with the
+//! client middlewares), the daily consent-stock and payment-status reports
+//! (their collector paths are not in the public spec), and corrections
+//! (`PUT`) of `PAIRED_INCONSISTENT` reports.
 
 pub mod capture;
 pub mod endpoints;

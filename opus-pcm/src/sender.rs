@@ -21,7 +21,7 @@ use opus_core::store::{ClaimedMessage, Topic, retry_backoff};
 use opus_core::{Clock, Storage, Timestamp};
 use serde_json::Value;
 
-use crate::capture::{OPENDATA_TOPIC, PRIVATE_TOPIC};
+use crate::capture::{HYBRID_FLOW_TOPIC, OPENDATA_TOPIC, PRIVATE_TOPIC};
 
 /// The collector's private-report endpoint.
 pub const PRIVATE_PATH: &str = "/report-api/v1/private/report";
@@ -273,7 +273,89 @@ impl PcmSender {
                 }
             }
         }
+        self.send_hybrid_flow(&mut pass).await?;
         Ok(pass)
+    }
+
+    /// Hybrid-flow reports: one request each, to its own path.
+    async fn send_hybrid_flow(&self, pass: &mut PcmPass) -> Result<(), PcmError> {
+        let topic = Topic::new(HYBRID_FLOW_TOPIC).map_err(|e| PcmError::Token(e.to_string()))?;
+        loop {
+            let now = self.clock.now();
+            let claimed = self
+                .storage
+                .outbox
+                .claim(&topic, 100, now, now.saturating_add(self.policy.lease))
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            let mut rate_reached = false;
+            for message in claimed {
+                let parsed: Option<(String, Value)> =
+                    serde_json::from_slice::<Value>(&message.message.payload)
+                        .ok()
+                        .and_then(|v| {
+                            Some((v.get("path")?.as_str()?.to_owned(), v.get("body")?.clone()))
+                        });
+                let Some((path, body)) = parsed else {
+                    self.storage
+                        .outbox
+                        .dead_letter(&message.message.id, message.lease)
+                        .await?;
+                    pass.discarded += 1;
+                    continue;
+                };
+                if rate_reached || !self.may_post() {
+                    rate_reached = true;
+                    self.storage
+                        .outbox
+                        .retry(&message.message.id, message.lease, now)
+                        .await?;
+                    pass.retried += 1;
+                    continue;
+                }
+                pass.posts += 1;
+                let answer = match self.bearer().await {
+                    Ok(token) => {
+                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                        self.transport.post(&path, &token, bytes).await.ok()
+                    }
+                    Err(_) => None,
+                };
+                match answer.map(|(status, _)| status) {
+                    Some(200..=299) => {
+                        self.storage
+                            .outbox
+                            .ack(&message.message.id, message.lease)
+                            .await?;
+                        pass.accepted += 1;
+                    }
+                    Some(400) => {
+                        tracing::warn!(path, "the metrics collector refused a hybrid-flow report");
+                        self.storage
+                            .outbox
+                            .dead_letter(&message.message.id, message.lease)
+                            .await?;
+                        pass.discarded += 1;
+                    }
+                    status => {
+                        if status == Some(401) {
+                            *self.token.lock().await = None;
+                        }
+                        let next = now.saturating_add(jittered(retry_backoff(message.attempts)));
+                        self.storage
+                            .outbox
+                            .retry(&message.message.id, message.lease, next)
+                            .await?;
+                        pass.retried += 1;
+                    }
+                }
+            }
+            if rate_reached {
+                return Ok(());
+            }
+        }
     }
 
     /// The claimed messages that fit one request, and the rest.

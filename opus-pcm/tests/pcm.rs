@@ -432,3 +432,63 @@ async fn every_call_served_is_reported_once_and_pairs_with_its_client_report() {
     assert!(timeout.get("fapiInteractionId").is_none());
     assert_eq!(timeout["endpointUriPrefix"], "https://api.banco.test/api");
 }
+
+#[tokio::test]
+async fn hybrid_flow_steps_are_reported_each_to_its_path() {
+    use opus_fapi::server::flow::{Device, FlowEvent, FlowObserver, Waiting};
+    let w = World::new();
+    let brand = opus_core::Brand::builder(BrandId::new("banco-azul").unwrap())
+        .display_name("Banco Azul")
+        .organisation_id(w.bank)
+        .authorisation_server_id(opus_core::AuthorisationServerId::random())
+        .issuer(url::Url::parse("https://auth.banco-azul.com.br").unwrap())
+        .api_base_url(url::Url::parse("https://api.banco-azul.com.br").unwrap())
+        .build()
+        .unwrap();
+    let consent = opus_core::ConsentId::new("urn:bancoazul:c-1").unwrap();
+    let device = Device::from_user_agent(Some(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15",
+    ));
+    for (n, event) in [
+        FlowEvent::RedirectTarget {
+            waiting: Waiting::UserAuthentication,
+            authorization_endpoint: url::Url::parse(
+                "https://auth.banco-azul.com.br/authorize?client_id=x",
+            )
+            .unwrap(),
+        },
+        FlowEvent::Authenticated,
+        FlowEvent::RedirectToClient {
+            callback: url::Url::parse("https://tpp.example.com.br/callback").unwrap(),
+            authorised: false,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = w.clock.now().saturating_add(Duration::from_secs(n as u64));
+        w.reporter
+            .observe(&brand, &consent, &device, event, at)
+            .await;
+    }
+    w.clock.advance(Duration::from_secs(5));
+    let pass = w.sender().run_once().await.unwrap();
+    assert_eq!(pass.accepted, 3, "{pass:?} {:?}", w.collector.discarded());
+    let reports = w.collector.hybrid_flow_reports();
+    let events: Vec<&str> = reports.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "server/redirect-target",
+            "server/authenticated",
+            "server/redirect-to-client"
+        ]
+    );
+    assert_eq!(
+        reports[0].1["uriAuthorizationEndpoint"],
+        "https://auth.banco-azul.com.br/authorize"
+    );
+    assert_eq!(reports[1].1["os"], "ios");
+    assert_eq!(reports[1].1["osVersion"], "17.5");
+    assert_eq!(reports[2].1["type"], "REJECTED");
+}

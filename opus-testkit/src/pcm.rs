@@ -34,6 +34,7 @@ struct State {
     fault: CollectorFault,
     reports: Vec<Value>,
     opendata: Vec<Value>,
+    hybrid: Vec<(String, Value)>,
     posts: usize,
     tokens: usize,
     discarded: Vec<String>,
@@ -139,6 +140,36 @@ impl MockPcmCollector {
         if token != Some(MOCK_PCM_TOKEN) {
             return (401, json!({"message": "invalid token"}));
         }
+        if let Some(event) = path.strip_prefix("/report-api/v2/hybrid-flow/") {
+            let schema = match event {
+                "server/redirect-target" => "HybridFlowServerRedirectTargetReportRequest",
+                "server/authenticated" => "HybridFlowServerAuthenticatedRequest",
+                "server/redirect-to-client" => "HybridFlowServerRedirectToClientRequest",
+                "client/redirect-to-server" => "HybridFlowClientRedirectToServerReportRequest",
+                "client/redirect-target-with-errors" => {
+                    "HybridFlowServerRedirectTargetWithErrorsRequest"
+                }
+                "client/redirect-target-without-errors" => {
+                    "HybridFlowServerRedirectTargetWithoutErrorsRequest"
+                }
+                _ => return (404, json!({"message": "not found"})),
+            };
+            let Ok(report) = serde_json::from_slice::<Value>(body) else {
+                return (400, json!({"message": "Invalid payload format"}));
+            };
+            let problems = self
+                .spec
+                .schema_problems(schema, &report)
+                .unwrap_or_else(|e| vec![e.to_string()]);
+            state.posts += 1;
+            if !problems.is_empty() {
+                state.discarded.push(problems.join("; "));
+                return (400, json!({"message": sanitise(&problems.join("; "))}));
+            }
+            state.hybrid.push((event.to_owned(), report));
+            let id = format!("{:08x}-0000-4000-8000-000000000000", state.posts);
+            return (200, json!({"reportId": id}));
+        }
         let opendata = match path {
             "/report-api/v1/private/report" => false,
             "/report-api/v1/opendata/report" => true,
@@ -196,6 +227,12 @@ impl MockPcmCollector {
     /// The open-data reports taken.
     pub fn opendata_reports(&self) -> Vec<Value> {
         self.state().opendata.clone()
+    }
+
+    /// The hybrid-flow reports taken: the event (`server/authenticated`…)
+    /// and the report.
+    pub fn hybrid_flow_reports(&self) -> Vec<(String, Value)> {
+        self.state().hybrid.clone()
     }
 
     /// Why reports were discarded.

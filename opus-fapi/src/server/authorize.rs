@@ -162,8 +162,9 @@ pub(crate) async fn authorize(
     brand: &BrandEndpoints,
     query: Option<&str>,
     accept: Option<&str>,
+    user_agent: Option<&str>,
 ) -> Response<Body> {
-    match begin(inner, brand, query).await {
+    match begin(inner, brand, query, user_agent).await {
         Ok(to) => redirect(&to),
         Err(refusal) if accept.is_some_and(|a| a.contains("text/html")) => {
             error_page(refusal.status, refusal.message)
@@ -182,7 +183,12 @@ pub(crate) async fn authorize(
     }
 }
 
-async fn begin(inner: &Inner, brand: &BrandEndpoints, query: Option<&str>) -> Result<Url, Refusal> {
+async fn begin(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    query: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<Url, Refusal> {
     let params: BTreeMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .into_owned()
@@ -221,7 +227,7 @@ async fn begin(inner: &Inner, brand: &BrandEndpoints, query: Option<&str>) -> Re
             return Err(UNAVAILABLE);
         }
     }
-    start_interaction(inner, brand, &record, now)
+    start_interaction(inner, brand, &record, now, user_agent)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "interaction not started");
@@ -234,6 +240,7 @@ async fn start_interaction(
     brand: &BrandEndpoints,
     record: &ParRecord,
     now: Timestamp,
+    user_agent: Option<&str>,
 ) -> Result<Url, InteractionError> {
     let brand_id = brand.server.brand.id();
     let request: AuthorizationRequest = inner
@@ -250,6 +257,7 @@ async fn start_interaction(
         step: Step::Authenticate,
         handed_off: false,
         failed_authentications: 0,
+        user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
     };
     let id = InteractionSessionId::random();
     let expires_at = now.saturating_add(inner.interaction_ttl);
@@ -267,11 +275,23 @@ async fn start_interaction(
         .await
         .map_err(|_| InteractionError::Internal("interaction store"))?;
     let interaction = interaction::request_for(inner, brand, &stored, &session).await?;
-    inner
-        .authenticator
-        .start(&interaction)
-        .await
-        .map_err(|_| InteractionError::Internal("the bank's interaction front is unavailable"))
+    let to =
+        inner.authenticator.start(&interaction).await.map_err(|_| {
+            InteractionError::Internal("the bank's interaction front is unavailable")
+        })?;
+    if let Ok(authorization_endpoint) = Url::parse(&brand.endpoint("authorize")) {
+        interaction::observe(
+            inner,
+            brand,
+            &session,
+            super::flow::FlowEvent::RedirectTarget {
+                waiting: super::flow::Waiting::UserAuthentication,
+                authorization_endpoint,
+            },
+        )
+        .await;
+    }
+    Ok(to)
 }
 
 pub(crate) async fn load_client(

@@ -73,6 +73,9 @@ pub(crate) struct Session {
     /// Driven by the hand-off code only, from now on.
     pub(crate) handed_off: bool,
     pub(crate) failed_authentications: u8,
+    /// The browser that started it (for the hybrid-flow reports).
+    #[serde(default)]
+    pub(crate) user_agent: Option<String>,
 }
 
 /// Where an interaction stands.
@@ -179,6 +182,27 @@ pub struct HandOff {
     pub url: Url,
     /// It works until then.
     pub expires_at: Timestamp,
+}
+
+/// Tells the flow observer, if any, of `event` in `session`'s flow.
+pub(crate) async fn observe(
+    inner: &Inner,
+    brand: &BrandEndpoints,
+    session: &Session,
+    event: super::flow::FlowEvent,
+) {
+    if let Some(observer) = &inner.flow_observer {
+        let device = super::flow::Device::from_user_agent(session.user_agent.as_deref());
+        observer
+            .observe(
+                &brand.server.brand,
+                &session.request.consent_id,
+                &device,
+                event,
+                inner.clock.now(),
+            )
+            .await;
+    }
 }
 
 pub(crate) fn seal_session(
@@ -333,6 +357,16 @@ async fn conclude(
         outcome,
     )
     .await?;
+    observe(
+        inner,
+        brand,
+        &loaded.session,
+        super::flow::FlowEvent::RedirectToClient {
+            callback: loaded.session.request.redirect_uri.clone(),
+            authorised: approved,
+        },
+    )
+    .await;
     for _ in 0..5 {
         let mut session = loaded.session.clone();
         session.step = Step::Completed {
@@ -520,6 +554,13 @@ async fn authenticate(
     let mut session = loaded.session.clone();
     session.step = Step::Consent { customer };
     let record = save(inner, &loaded, &session, loaded.record.handoff).await?;
+    observe(
+        inner,
+        brand,
+        &session,
+        super::flow::FlowEvent::Authenticated,
+    )
+    .await;
     Ok(Loaded {
         record,
         session,
@@ -596,6 +637,18 @@ async fn hand_off(
     let mut session = loaded.session.clone();
     session.handed_off = true;
     save(inner, &loaded, &session, Some(TokenHash::of(&code))).await?;
+    if let Ok(authorization_endpoint) = Url::parse(&brand.endpoint("authorize")) {
+        observe(
+            inner,
+            brand,
+            &session,
+            super::flow::FlowEvent::RedirectTarget {
+                waiting: super::flow::Waiting::HandOff,
+                authorization_endpoint,
+            },
+        )
+        .await;
+    }
     let url = match &inner.handoff_url {
         Some(base) => {
             let mut url = base.clone();

@@ -37,6 +37,7 @@ mod client;
 mod client_auth;
 mod consents;
 mod error;
+pub mod flow;
 pub mod guard;
 mod interaction;
 mod par;
@@ -165,6 +166,7 @@ pub(crate) struct Inner {
     pub(crate) registration: Option<Registration>,
     pub(crate) encrypt_token_endpoint_id_tokens: bool,
     pub(crate) introspection_clients: Vec<ClientId>,
+    pub(crate) flow_observer: Option<Arc<dyn flow::FlowObserver>>,
 }
 
 /// The authorization server. Cheap to clone; a `tower::Service` over
@@ -208,6 +210,7 @@ pub struct AuthorizationServerBuilder {
     registration: Option<Registration>,
     encrypt_token_endpoint_id_tokens: bool,
     introspection_clients: Vec<ClientId>,
+    flow_observer: Option<Arc<dyn flow::FlowObserver>>,
 }
 
 impl std::fmt::Debug for AuthorizationServerBuilder {
@@ -327,6 +330,13 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Tells `observer` of each step of every hybrid flow (the metrics
+    /// collector's hybrid-flow reports).
+    pub fn flow_observer(mut self, observer: Arc<dyn flow::FlowObserver>) -> Self {
+        self.flow_observer = Some(observer);
+        self
+    }
+
     /// Offers dynamic client registration (RFC 7591/7592, OFB profile) at
     /// `/register`; without it clients are registered by the bank directly
     /// in the client store and `/register` answers 404.
@@ -442,6 +452,7 @@ impl AuthorizationServerBuilder {
                     .ok_or(ServerConfigError::Missing("authenticator"))?,
                 resources: self.resources,
                 handoff_url: self.handoff_url,
+                flow_observer: self.flow_observer,
             }),
         })
     }
@@ -596,6 +607,10 @@ impl Inner {
                     request
                         .headers()
                         .get(header::ACCEPT)
+                        .and_then(|v| v.to_str().ok()),
+                    request
+                        .headers()
+                        .get(header::USER_AGENT)
                         .and_then(|v| v.to_str().ok()),
                 )
                 .await
