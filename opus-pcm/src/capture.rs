@@ -19,9 +19,9 @@ use crate::report::{ClientCall, OpendataReport, PrivateReport, Role, timespan_ms
 pub const PRIVATE_TOPIC: &str = "pcm-private";
 /// The outbox topic of open-data reports.
 pub const OPENDATA_TOPIC: &str = "pcm-opendata";
-/// The outbox topic of hybrid-flow reports (each sent on its own, to its
-/// path: `{"path": …, "body": …}`).
-pub const HYBRID_FLOW_TOPIC: &str = "pcm-hybrid-flow";
+/// The outbox topic of reports sent one per request, each to its own path
+/// (`{"path": …, "body": …}`): hybrid-flow steps and the daily consent stock.
+pub const SINGLE_TOPIC: &str = "pcm-single";
 
 const INTERACTION_ID: &str = "x-fapi-interaction-id";
 /// Set by a trusted front (load balancer, gateway) to when it received the
@@ -416,8 +416,109 @@ impl opus_fapi::server::flow::FlowObserver for PcmReporter {
             _ => return,
         };
         match serde_json::to_vec(&serde_json::json!({"path": path, "body": body})) {
-            Ok(payload) => self.enqueue(HYBRID_FLOW_TOPIC, payload, at).await,
+            Ok(payload) => self.enqueue(SINGLE_TOPIC, payload, at).await,
             Err(e) => tracing::error!(error = %e, "hybrid-flow report not serialisable"),
         }
+    }
+}
+
+impl PcmReporter {
+    /// The daily stock of active data-sharing consents (IN BCB 588, the
+    /// collector's "Estoque de Consentimentos Ativos"), as this institution
+    /// serves them (`role` `SERVER`, `scope` `DADOS`): the consents
+    /// `AUTHORISED` at the end of `day` by consuming organisation, and the
+    /// unique customers (PF by CPF, PJ by CNPJ, through the blind indexes),
+    /// queued for the collector's consent-stock endpoint at `path` (not in
+    /// the public spec: the collector's integration manual gives it). Due by
+    /// 08:00 of the next day; an identical report resent within 24 hours is
+    /// ignored by the collector, a changed one replaces it.
+    ///
+    /// # Errors
+    /// [`opus_core::StoreError`] when the store fails.
+    pub async fn consent_stock(
+        &self,
+        day: opus_core::Date,
+        path: &str,
+    ) -> Result<serde_json::Value, opus_core::StoreError> {
+        use opus_core::consent::{ConsentKind, ConsentStatus};
+        use opus_core::store::{ConsentFilter, Window};
+        use std::collections::{BTreeMap, BTreeSet};
+        let end = Timestamp::parse(&format!("{}T03:00:00Z", day.next_day().unwrap_or(day)))
+            .unwrap_or_else(|_| self.clock.now());
+        let filter = ConsentFilter {
+            kind: Some(ConsentKind::Data),
+            statuses: vec![ConsentStatus::Authorised],
+            ..ConsentFilter::brand(self.brand.clone())
+        };
+        let mut by_org: BTreeMap<String, u64> = BTreeMap::new();
+        let mut orgs: BTreeMap<opus_core::ClientId, Option<String>> = BTreeMap::new();
+        let mut pf = BTreeSet::new();
+        let mut pj = BTreeSet::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .storage
+                .consents
+                .list_consents(&filter, Window { offset, limit: 500 })
+                .await?;
+            let count = page.items.len();
+            for consent in page.items {
+                // Active at the end of the day: authorised by then, not
+                // expired by then.
+                if consent.status_updated_at >= end || consent.expires_at.is_some_and(|e| e <= end)
+                {
+                    continue;
+                }
+                let org = match orgs.get(&consent.client_id) {
+                    Some(org) => org.clone(),
+                    None => {
+                        let org = self
+                            .storage
+                            .clients
+                            .get_client(&self.brand, &consent.client_id)
+                            .await?
+                            .map(|c| c.organisation_id.to_string());
+                        orgs.insert(consent.client_id.clone(), org.clone());
+                        org
+                    }
+                };
+                let Some(org) = org else { continue };
+                *by_org.entry(org).or_default() += 1;
+                match (consent.business_entity, consent.subject) {
+                    (Some(company), _) => {
+                        pj.insert(company);
+                    }
+                    (None, Some(person)) => {
+                        pf.insert(person);
+                    }
+                    _ => {}
+                }
+            }
+            if count < 500 {
+                break;
+            }
+            offset += 500;
+        }
+        let server = self.organisation.to_string();
+        let body = serde_json::json!({
+            "date": day,
+            "orgId": server,
+            "role": "SERVER",
+            "scope": "DADOS",
+            "totalCustomerPF": pf.len(),
+            "totalCustomerPJ": pj.len(),
+            "consentsStockList": by_org
+                .iter()
+                .map(|(client, total)| serde_json::json!({
+                    "clientOrgId": client,
+                    "serverOrgId": server,
+                    "totalActiveConsents": total,
+                }))
+                .collect::<Vec<_>>(),
+        });
+        let payload = serde_json::to_vec(&serde_json::json!({"path": path, "body": body}))
+            .map_err(|e| opus_core::StoreError::Other(Box::new(e)))?;
+        self.enqueue(SINGLE_TOPIC, payload, self.clock.now()).await;
+        Ok(body)
     }
 }

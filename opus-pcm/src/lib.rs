@@ -28,9 +28,10 @@
 //! server (`redirect-target`, `authenticated`, `redirect-to-client`).
 //!
 //! Not here yet: the initiator-side hybrid-flow reports (they come with the
-//! client middlewares), the daily consent-stock and payment-status reports
-//! (their collector paths are not in the public spec), and corrections
-//! (`PUT`) of `PAIRED_INCONSISTENT` reports.
+//! client middlewares), the payment-status report, and corrections (`PUT`)
+//! of `PAIRED_INCONSISTENT` reports. The daily consent stock
+//! ([`PcmReporter::consent_stock`]) goes to the path the integrator gives:
+//! the collector publishes it outside its public spec.
 
 pub mod capture;
 pub mod endpoints;
@@ -39,7 +40,7 @@ pub mod operations;
 pub mod report;
 pub mod sender;
 
-pub use capture::{OPENDATA_TOPIC, PRIVATE_TOPIC, PcmLayer, PcmReporter, PcmService};
+pub use capture::{OPENDATA_TOPIC, PRIVATE_TOPIC, PcmLayer, PcmReporter, PcmService, SINGLE_TOPIC};
 pub use endpoints::{Endpoint, EndpointCatalogue};
 pub use report::{AdditionalInfo, ClientCall, OpendataReport, PrivateReport, Role};
 pub use sender::{

@@ -616,6 +616,16 @@ pub trait OperatorAuthenticator: Send + Sync + 'static {
 /// The operators' JSON API, mounted at `prefix`:
 /// `GET|POST {prefix}/outages`, `POST {prefix}/outages/{id}/end`,
 /// `GET {prefix}/sla`, `GET {prefix}/metrics` (Prometheus text).
+///
+/// The Prometheus metrics, each labelled with `brand`:
+///
+/// | name | type | labels | what |
+/// |---|---|---|---|
+/// | `opus_calls_total` | counter | `endpoint` | calls served today |
+/// | `opus_call_errors_total` | counter | `endpoint` | calls answered 5xx today |
+/// | `opus_availability_ratio` | gauge | `endpoint`, `window` (`day`, `quarter`) | availability counting partial outages |
+/// | `opus_latency_p95_milliseconds` | gauge | `group` | today's p95 (bucket upper bound) |
+/// | `opus_pcm_reports_pending` | gauge | `topic` | metrics reports waiting in the outbox |
 #[derive(Clone)]
 pub struct BackOffice {
     operations: Operations,
@@ -711,6 +721,29 @@ impl BackOffice {
                     ]
                 })
                 .collect(),
+        );
+        let mut pending = Vec::new();
+        for topic in [
+            crate::PRIVATE_TOPIC,
+            crate::OPENDATA_TOPIC,
+            crate::SINGLE_TOPIC,
+        ] {
+            let Ok(name) = opus_core::store::Topic::new(topic) else {
+                continue;
+            };
+            let count = ops
+                .storage
+                .outbox
+                .pending(&name)
+                .await
+                .map_err(|e| store_error(&e))?;
+            pending.push((label("topic", topic), count.to_string()));
+        }
+        metric(
+            "opus_pcm_reports_pending",
+            "gauge",
+            "Metrics reports waiting in the outbox, by topic.",
+            pending,
         );
         let groups = sla["groups"].as_array().cloned().unwrap_or_default();
         metric(

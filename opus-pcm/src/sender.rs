@@ -21,7 +21,7 @@ use opus_core::store::{ClaimedMessage, Topic, retry_backoff};
 use opus_core::{Clock, Storage, Timestamp};
 use serde_json::Value;
 
-use crate::capture::{HYBRID_FLOW_TOPIC, OPENDATA_TOPIC, PRIVATE_TOPIC};
+use crate::capture::{OPENDATA_TOPIC, PRIVATE_TOPIC, SINGLE_TOPIC};
 
 /// The collector's private-report endpoint.
 pub const PRIVATE_PATH: &str = "/report-api/v1/private/report";
@@ -273,13 +273,13 @@ impl PcmSender {
                 }
             }
         }
-        self.send_hybrid_flow(&mut pass).await?;
+        self.send_singles(&mut pass).await?;
         Ok(pass)
     }
 
-    /// Hybrid-flow reports: one request each, to its own path.
-    async fn send_hybrid_flow(&self, pass: &mut PcmPass) -> Result<(), PcmError> {
-        let topic = Topic::new(HYBRID_FLOW_TOPIC).map_err(|e| PcmError::Token(e.to_string()))?;
+    /// Hybrid-flow steps and consent stocks: one request each, to its own path.
+    async fn send_singles(&self, pass: &mut PcmPass) -> Result<(), PcmError> {
+        let topic = Topic::new(SINGLE_TOPIC).map_err(|e| PcmError::Token(e.to_string()))?;
         loop {
             let now = self.clock.now();
             let claimed = self
@@ -332,7 +332,7 @@ impl PcmSender {
                         pass.accepted += 1;
                     }
                     Some(400) => {
-                        tracing::warn!(path, "the metrics collector refused a hybrid-flow report");
+                        tracing::warn!(path, "the metrics collector refused a report");
                         self.storage
                             .outbox
                             .dead_letter(&message.message.id, message.lease)

@@ -392,4 +392,8 @@ async fn the_back_office_reports_availability_latency_and_prometheus_figures() {
         "{text}"
     );
     assert!(text.contains("# TYPE opus_availability_ratio gauge"));
+    assert!(
+        text.contains("opus_pcm_reports_pending{brand=\"banco-azul\",topic=\"pcm-private\"} 0"),
+        "{text}"
+    );
 }

@@ -492,3 +492,98 @@ async fn hybrid_flow_steps_are_reported_each_to_its_path() {
     assert_eq!(reports[1].1["osVersion"], "17.5");
     assert_eq!(reports[2].1["type"], "REJECTED");
 }
+
+#[tokio::test]
+async fn the_daily_consent_stock_counts_active_consents_and_unique_customers() {
+    use opus_core::consent::{ConsentKind, ConsentStatus};
+    use opus_core::seal::BlindIndex;
+    use opus_core::store::{ClientRecord, ClientStatus, ConsentRecord};
+    let w = World::new();
+    let now = w.clock.now();
+    let orgs = [OrganisationId::random(), OrganisationId::random()];
+    for (n, org) in orgs.iter().enumerate() {
+        w.storage
+            .clients
+            .insert_client(&ClientRecord {
+                brand: BrandId::new("banco-azul").unwrap(),
+                client_id: opus_core::ClientId::new(format!("client-{n}")).unwrap(),
+                organisation_id: *org,
+                software_statement_id: SoftwareStatementId::random(),
+                status: ClientStatus::Active,
+                version: 0,
+                created_at: now,
+                updated_at: now,
+                registration_access_token: None,
+                metadata: "{}".to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    let index = |n: u8| BlindIndex::from_bytes([n; 32]);
+    let sealer = opus_core::seal::Sealer::open_or_create(
+        Arc::new(opus_testkit::TestKeyCustody::new("seal")),
+        w.storage.data_keys.clone(),
+        w.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let brand = BrandId::new("banco-azul").unwrap();
+    let opaque = sealer
+        .seal_json(
+            &opus_core::seal::SealContext::new("test", &brand, "x"),
+            &"opaque",
+        )
+        .unwrap();
+    // (client, status, subject, company, expires in seconds)
+    let consents = [
+        (0, ConsentStatus::Authorised, 1, None, Some(86_400 * 30)),
+        (0, ConsentStatus::Authorised, 1, None, None),
+        (0, ConsentStatus::Authorised, 2, Some(9), Some(86_400 * 30)),
+        (1, ConsentStatus::Authorised, 3, None, Some(86_400 * 30)),
+        (1, ConsentStatus::Authorised, 4, None, Some(60)),
+        (1, ConsentStatus::Rejected, 5, None, None),
+    ];
+    for (n, (client, status, subject, company, expires)) in consents.into_iter().enumerate() {
+        w.storage
+            .consents
+            .insert_consent(
+                &ConsentRecord {
+                    brand: BrandId::new("banco-azul").unwrap(),
+                    id: opus_core::ConsentId::new(format!("urn:bancoazul:{n}")).unwrap(),
+                    kind: ConsentKind::Data,
+                    client_id: opus_core::ClientId::new(format!("client-{client}")).unwrap(),
+                    status,
+                    version: 0,
+                    created_at: now,
+                    status_updated_at: now,
+                    expires_at: expires.map(|s| now.saturating_add(Duration::from_secs(s))),
+                    subject: Some(index(subject)),
+                    business_entity: company.map(index),
+                    body: opaque.clone(),
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+    let path = "/report-api/v1/consents-stock";
+    w.collector.accept_path(path);
+    let today = now.date_in_brasilia();
+    let body = w.reporter.consent_stock(today, path).await.unwrap();
+    assert_eq!(body["scope"], "DADOS");
+    assert_eq!(body["role"], "SERVER");
+    // Expired before the day ended: consent 4; rejected: consent 5.
+    assert_eq!(body["totalCustomerPF"], 2, "{body}");
+    assert_eq!(body["totalCustomerPJ"], 1, "{body}");
+    let list = body["consentsStockList"].as_array().unwrap();
+    let total = |org: &OrganisationId| {
+        list.iter()
+            .find(|i| i["clientOrgId"] == org.to_string())
+            .map(|i| i["totalActiveConsents"].clone())
+    };
+    assert_eq!(total(&orgs[0]), Some(json!(3)));
+    assert_eq!(total(&orgs[1]), Some(json!(1)));
+    let pass = w.sender().run_once().await.unwrap();
+    assert_eq!(pass.accepted, 1, "{pass:?}");
+    assert_eq!(w.collector.other_reports()[0].1, body);
+}

@@ -35,6 +35,8 @@ struct State {
     reports: Vec<Value>,
     opendata: Vec<Value>,
     hybrid: Vec<(String, Value)>,
+    others: Vec<(String, Value)>,
+    extra_paths: Vec<String>,
     posts: usize,
     tokens: usize,
     discarded: Vec<String>,
@@ -107,6 +109,17 @@ impl MockPcmCollector {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Also takes reports at `path`, a collector endpoint outside the
+    /// public spec (consent stock, payment status), as JSON objects.
+    pub fn accept_path(&self, path: &str) {
+        self.state().extra_paths.push(path.to_owned());
+    }
+
+    /// The reports taken at the paths of [`MockPcmCollector::accept_path`].
+    pub fn other_reports(&self) -> Vec<(String, Value)> {
+        self.state().others.clone()
+    }
+
     /// Changes what the collector does from now on.
     pub fn set_fault(&self, fault: CollectorFault) {
         self.state().fault = fault;
@@ -139,6 +152,15 @@ impl MockPcmCollector {
         }
         if token != Some(MOCK_PCM_TOKEN) {
             return (401, json!({"message": "invalid token"}));
+        }
+        if state.extra_paths.iter().any(|p| p == path) {
+            let Ok(report @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
+                return (400, json!({"message": "Invalid payload format"}));
+            };
+            state.posts += 1;
+            state.others.push((path.to_owned(), report));
+            let id = format!("{:08x}-0000-4000-8000-000000000000", state.posts);
+            return (200, json!({"reportId": id, "status": "ACCEPTED"}));
         }
         if let Some(event) = path.strip_prefix("/report-api/v2/hybrid-flow/") {
             let schema = match event {
