@@ -39,6 +39,9 @@ use opus_fapi::server::{
 use opus_holder::webhook::{MtlsWebhookTransport, WebhookPass, WebhookSender};
 use opus_holder::{PixPaymentsApi, PixPaymentsParts, RecurringPixPaymentsApi};
 use opus_pcm::observe::RequestSpanLayer;
+use opus_pcm::operations::{
+    AdminApi, BackOffice, CommonApi, Operations, Operator, OperatorAuthenticator,
+};
 use opus_pcm::{EndpointCatalogue, HttpsPcmTransport, PcmLayer, PcmPass, PcmReporter, PcmSender};
 use opus_store::MemoryStore;
 use opus_testkit::{
@@ -72,6 +75,9 @@ struct Shared {
     pix_api: PixPaymentsApi,
     recurring_consents_api: RecurringConsentsApi,
     recurring_pix_api: RecurringPixPaymentsApi,
+    common_api: CommonApi,
+    admin_api: AdminApi,
+    back_office: BackOffice,
     management: ManagementApi,
     directory: Arc<MockDirectory>,
     pki: Arc<TestPki>,
@@ -305,6 +311,10 @@ impl LoopbackBank {
             clock.clone(),
         )?);
 
+        let operations = Operations::new(brand.clone(), storage.clone(), clock.clone());
+        let common_api = CommonApi::new(operations.clone());
+        let admin_api = AdminApi::new(operations.clone());
+        let back_office = BackOffice::new(operations, Arc::new(TestOperator), OPS_PATH);
         let server_pki = pki.clone();
         let shared = Arc::new(Shared {
             base: base.clone(),
@@ -319,6 +329,9 @@ impl LoopbackBank {
             pix_api: pix_api.clone(),
             recurring_consents_api,
             recurring_pix_api,
+            common_api,
+            admin_api,
+            back_office,
             management,
             directory,
             pki,
@@ -435,6 +448,24 @@ impl LoopbackBank {
     /// When the outbox fails.
     pub async fn send_reports(&self) -> Result<PcmPass, Failure> {
         Ok(self.pcm_sender.run_once().await?)
+    }
+
+    /// The Common API's `/status` URL (public).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn status_url(&self) -> Result<Url, url::ParseError> {
+        self.brand
+            .api_url(&format!("{}/status", opus_pcm::operations::COMMON_BASE))
+    }
+
+    /// The operators' back office (test mode: the operator is named by
+    /// the [`TEST_OPERATOR_HEADER`] header).
+    ///
+    /// # Errors
+    /// Never in practice (the base URL is valid).
+    pub fn back_office_url(&self) -> Result<Url, url::ParseError> {
+        self.base.join(OPS_PATH.trim_start_matches('/'))
     }
 
     /// The clock the bank runs on.
@@ -624,6 +655,21 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
         .await
     } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
         guarded(&shared.guard, shared.recurring_pix_api.clone(), request).await
+    } else if path.starts_with(&api(opus_pcm::operations::COMMON_BASE)) {
+        match shared.common_api.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else if path.starts_with(&api(opus_pcm::operations::ADMIN_BASE)) {
+        match shared.admin_api.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else if path.starts_with(OPS_PATH) {
+        match shared.back_office.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     } else if path.starts_with(&data_prefix) {
         guarded(&shared.data_guard, shared.data_apis.clone(), request).await
     } else if path.starts_with(&format!("/{CHANNELS_PATH}")) {
@@ -637,6 +683,25 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
             Ok(response) => response,
             Err(never) => match never {},
         }
+    }
+}
+
+/// Where the operators' back office lives.
+pub const OPS_PATH: &str = "/ops";
+/// The header the test-mode back office reads the operator from.
+pub const TEST_OPERATOR_HEADER: &str = "x-test-operator";
+
+/// Test-mode operator authentication: whoever the `x-test-operator` header
+/// names. A real bank authenticates its staff (SSO) here.
+struct TestOperator;
+
+#[async_trait::async_trait]
+impl OperatorAuthenticator for TestOperator {
+    async fn authenticate(&self, request: &http::request::Parts) -> Option<Operator> {
+        let name = request.headers.get(TEST_OPERATOR_HEADER)?.to_str().ok()?;
+        Some(Operator {
+            name: name.chars().take(64).collect(),
+        })
     }
 }
 

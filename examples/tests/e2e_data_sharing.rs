@@ -1157,6 +1157,30 @@ async fn a_sweeping_consent_is_authorised_with_its_recurring_scope_and_pays() {
         refused["errors"][0]["code"],
         "LIMITE_VALOR_TRANSACAO_CONSENTIMENTO_EXCEDIDO"
     );
+    // What the governance and the bank's operators see.
+    let status = initiator.https.get(&bank.status_url().unwrap()).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert_eq!(status.body["data"]["status"][0]["code"], "OK");
+    let sla = initiator
+        .https
+        .send(
+            Method::GET,
+            &Url::parse(&format!("{}/sla", bank.back_office_url().unwrap())).unwrap(),
+            &[(opus_examples::bank::TEST_OPERATOR_HEADER, "ana".to_owned())],
+            None,
+        )
+        .await;
+    assert_eq!(sla.status, StatusCode::OK, "{}", sla.body);
+    let served: Vec<&str> = sla.body["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
+    assert!(
+        served.contains(&"/open-banking/automatic-payments/v2/pix/recurring-payments"),
+        "{served:?}"
+    );
     every_call_reported_once(&bank, &[&initiator]).await;
     bank.stop().await;
 }
