@@ -50,6 +50,7 @@
 
 pub mod conformance;
 pub mod openapi;
+pub mod opendata;
 pub mod pcm;
 pub mod pki;
 
@@ -64,5 +65,6 @@ pub use clock::ManualClock;
 pub use custody::TestKeyCustody;
 pub use directory::MockDirectory;
 pub use interaction::{RecordingAuthenticator, StaticResources, TEST_PASSWORD};
+pub use opendata::SyntheticOpenData;
 pub use pcm::{CollectorFault, MockPcmCollector};
 pub use pki::{BusinessCategory, IssuedCertificate, OfbSubject, PkiError, TestPki};

@@ -1,6 +1,7 @@
 //! The data transmitter of the OPUS Open Finance Brasil SDK.
 //!
-//! Investments and exchange are not served yet.
+//! Investments and exchange are not served yet. The public open-data
+//! APIs (phase 1) are in [`opendata`].
 //!
 //! [`DataApis`] serves, for one brand, the customer-data APIs at the
 //! versions in the official OpenAPI files, each behind the bank's connector
@@ -28,7 +29,9 @@
 //! do not count against the operational limits.
 
 pub mod chain;
+pub mod opendata;
 mod service;
 
 pub use chain::Endpoint;
+pub use opendata::OpenDataApis;
 pub use service::{DataApis, DataApisBuilder, endpoints};

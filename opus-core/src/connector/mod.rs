@@ -16,6 +16,7 @@ mod credit_cards;
 mod credit_operations;
 mod customers;
 pub mod models;
+mod opendata;
 
 mod pix;
 mod resources;
@@ -25,6 +26,7 @@ pub use credit_cards::*;
 pub use credit_operations::*;
 pub use customers::*;
 
+pub use opendata::*;
 pub use pix::*;
 pub use resources::*;
 
