@@ -46,9 +46,9 @@ use opus_pcm::{EndpointCatalogue, HttpsPcmTransport, PcmLayer, PcmPass, PcmRepor
 use opus_store::MemoryStore;
 use opus_testkit::{
     IssuedCertificate, MockDirectory, MockPcmCollector, OfbSubject, RecordingAuthenticator,
-    SimulatedSpi, SyntheticBank, TestKeyCustody, TestPki,
+    SimulatedSpi, SyntheticBank, SyntheticOpenData, TestKeyCustody, TestPki,
 };
-use opus_transmitter::DataApis;
+use opus_transmitter::{DataApis, OpenDataApis};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -77,6 +77,7 @@ struct Shared {
     recurring_pix_api: RecurringPixPaymentsApi,
     common_api: CommonApi,
     admin_api: AdminApi,
+    open_data: OpenDataApis,
     back_office: BackOffice,
     management: ManagementApi,
     directory: Arc<MockDirectory>,
@@ -311,6 +312,11 @@ impl LoopbackBank {
             clock.clone(),
         )?);
 
+        let open_data = OpenDataApis::new(
+            brand.clone(),
+            Arc::new(SyntheticOpenData::new()),
+            clock.clone(),
+        );
         let operations = Operations::new(brand.clone(), storage.clone(), clock.clone());
         let common_api = CommonApi::new(operations.clone());
         let admin_api = AdminApi::new(operations.clone());
@@ -331,6 +337,7 @@ impl LoopbackBank {
             recurring_pix_api,
             common_api,
             admin_api,
+            open_data,
             back_office,
             management,
             directory,
@@ -655,6 +662,15 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
         .await
     } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
         guarded(&shared.guard, shared.recurring_pix_api.clone(), request).await
+    } else if opus_transmitter::opendata::ENDPOINTS
+        .iter()
+        .any(|e| path == api(e.trim_start_matches('/')))
+    {
+        // Public: no certificate, no token.
+        match shared.open_data.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     } else if path.starts_with(&api(opus_pcm::operations::COMMON_BASE)) {
         match shared.common_api.clone().oneshot(request).await {
             Ok(response) => response,

@@ -706,7 +706,34 @@ async fn dcr_consent_authorise_data_then_revocation_in_a_bank_channel() {
         seen.body["data"]["rejection"]["reason"]["code"],
         "CUSTOMER_MANUALLY_REVOKED"
     );
+    // The public catalogue, with no certificate at all.
+    let public = Https {
+        anchors: pem_certs(bank.ca_pem()),
+        identity: None,
+        log: std::sync::Mutex::new(Vec::new()),
+    };
+    for path in [
+        "open-banking/channels/v1/branches",
+        "open-banking/opendata-accounts/v1/personal-accounts?page-size=10",
+    ] {
+        let answer = public.get(&bank.api_url(path).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+    }
     every_call_reported_once(&bank, &[&receiver]).await;
+    // Open-data calls come as open-data reports (no caller, its address).
+    let opendata: Vec<Value> = bank.metrics_collector().opendata_reports();
+    let endpoints: Vec<&str> = opendata
+        .iter()
+        .map(|r| r["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        endpoints,
+        [
+            "/open-banking/channels/v1/branches",
+            "/open-banking/opendata-accounts/v1/personal-accounts"
+        ]
+    );
+    assert_eq!(opendata[0]["additionalInfo"]["clientIp"], "127.0.0.1");
     // The hybrid flow, step by step, as the institution saw it.
     let steps: Vec<(String, Value)> = bank
         .metrics_collector()

@@ -31,7 +31,7 @@ fn step(n: usize, total: usize, title: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    const STEPS: usize = 9;
+    const STEPS: usize = 10;
     println!("OPUS Open Finance SDK sandbox — the foundation, on the embedded store");
 
     step(
@@ -236,7 +236,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         cleanup(in_memory, &db_path);
         return Err(e);
     }
+    let open_data = open_data(&brands, storage.clone(), clock.clone()).await;
     cleanup(in_memory, &db_path);
+    open_data?;
     println!("\nDone. Run the tests with: cargo test --workspace --all-features");
     Ok(())
 }
@@ -247,4 +249,55 @@ fn cleanup(in_memory: bool, db_path: &std::path::Path) {
             let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
         }
     }
+}
+
+/// Step 10: each brand's public catalogue, reported to the metrics
+/// collector as open-data reports.
+async fn open_data(
+    brands: &[Brand],
+    storage: Storage,
+    clock: Arc<ManualClock>,
+) -> Result<(), Box<dyn Error>> {
+    use http::Request;
+    use http_body_util::{BodyExt, Full};
+    use opus_pcm::{PcmLayer, PcmReporter};
+    use tower::{Layer, ServiceExt};
+    step(
+        10,
+        10,
+        "Open data for each brand, reported to the metrics collector",
+    );
+    for brand in brands {
+        let reporter = PcmReporter::for_brand(brand, storage.clone(), clock.clone());
+        let apis = PcmLayer::new(reporter).layer(opus_transmitter::OpenDataApis::new(
+            brand.clone(),
+            Arc::new(opus_testkit::SyntheticOpenData::new()),
+            clock.clone(),
+        ));
+        for endpoint in [
+            "open-banking/channels/v1/branches",
+            "open-banking/opendata-accounts/v1/personal-accounts",
+        ] {
+            let path = format!("{}/{endpoint}", brand.api_base_url().path());
+            let request = Request::get(path).body(Full::new(bytes::Bytes::new()))?;
+            let response = apis.clone().oneshot(request).await?;
+            let status = response.status();
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+            if !status.is_success() {
+                return Err(format!("{endpoint}: {status} {body}").into());
+            }
+            println!(
+                "  {} GET /{endpoint} → {status}, {} record(s)",
+                brand.display_name(),
+                body["meta"]["totalRecords"]
+            );
+        }
+    }
+    let pending = storage
+        .outbox
+        .pending(&opus_core::store::Topic::new(opus_pcm::OPENDATA_TOPIC)?)
+        .await?;
+    println!("  open-data reports waiting for the metrics collector: {pending}");
+    Ok(())
 }
