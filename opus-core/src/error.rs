@@ -307,6 +307,8 @@ impl ApiError {
             }],
             meta: ErrorMeta {
                 request_date_time: now,
+                total_records: None,
+                total_pages: None,
             },
         }
     }
@@ -315,8 +317,22 @@ impl ApiError {
     /// charset=utf-8`, `Retry-After` on 429, and the JSON body. Callers add
     /// `x-fapi-interaction-id` and, on the payments family, sign 422 bodies.
     pub fn to_http_response(&self, now: Timestamp) -> http::Response<Vec<u8>> {
+        self.http_response(self.to_body(now))
+    }
+
+    /// As [`ApiError::to_http_response`] for the public APIs (common,
+    /// admin, open data), whose error `meta` also carries totals (one
+    /// record, one page).
+    pub fn to_public_http_response(&self, now: Timestamp) -> http::Response<Vec<u8>> {
+        let mut body = self.to_body(now);
+        body.meta.total_records = Some(1);
+        body.meta.total_pages = Some(1);
+        self.http_response(body)
+    }
+
+    fn http_response(&self, body: ErrorBody) -> http::Response<Vec<u8>> {
         // Serialising these plain strings cannot fail; fall back to a fixed body anyway.
-        let body = serde_json::to_vec(&self.to_body(now)).unwrap_or_else(|_| {
+        let body = serde_json::to_vec(&body).unwrap_or_else(|_| {
             br#"{"errors":[{"code":"ERRO_INTERNO","title":"Erro interno.","detail":"Erro interno."}]}"#
                 .to_vec()
         });
@@ -387,6 +403,13 @@ pub struct ErrorItem {
 pub struct ErrorMeta {
     /// When the request was served.
     pub request_date_time: Timestamp,
+    /// On the public APIs (common, admin, open data), whose error `meta`
+    /// carries totals too: one record.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub total_records: Option<u64>,
+    /// On the public APIs: one page.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub total_pages: Option<u32>,
 }
 
 #[cfg(test)]

@@ -356,16 +356,10 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     response
 }
 
-/// The public APIs' error body: the envelope's `meta` also carries totals
-/// (`ResponseError` of the Common and Admin APIs), one record, one page.
 fn error_response(error: &ApiError, now: Timestamp) -> Response<Full<Bytes>> {
-    let mut response = error.to_http_response(now);
-    if let Ok(mut body) = serde_json::from_slice::<Value>(response.body()) {
-        body["meta"]["totalRecords"] = json!(1);
-        body["meta"]["totalPages"] = json!(1);
-        *response.body_mut() = body.to_string().into_bytes();
-    }
-    response.map(|b| Full::new(Bytes::from(b)))
+    error
+        .to_public_http_response(now)
+        .map(|b| Full::new(Bytes::from(b)))
 }
 
 fn query(request: &http::request::Parts) -> BTreeMap<String, String> {
