@@ -11,9 +11,7 @@
 //! `x-fapi-customer-ip-address` and `x-customer-user-agent` headers. A
 //! client sees and deletes only its own consents.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -487,24 +485,6 @@ impl Inner {
     }
 }
 
-impl<B> tower::Service<Request<B>> for ConsentsApi
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move { Ok(inner.handle(request).await) })
-    }
-}
+opus_fapi::http_service!(ConsentsApi, |api| api.inner.clone(), |inner, request| {
+    inner.handle(request).await
+});

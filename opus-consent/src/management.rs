@@ -17,14 +17,12 @@
 //! the brand and must name what it lists. Responses use the OFB envelope
 //! (`data`, `links`, `meta`) and error body.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Method, Request, header};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_core::consent::{ConsentStatus, DataConsent, DataRejectionCode};
 use opus_core::envelope::{Envelope, PagePolicy, PageRequest};
@@ -356,43 +354,18 @@ impl Inner {
     }
 }
 
-impl<B> tower::Service<Request<B>> for ManagementApi
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+opus_fapi::http_service!(ManagementApi, |api| api.inner.clone(), |inner, request| {
+    let now = inner.clock.now();
+    match inner.handle(request).await {
+        Ok(body) => {
+            let mut response = opus_fapi::json_ok(&body);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => error
+            .to_http_response(now)
+            .map(|b| Full::new(Bytes::from(b))),
     }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let now = inner.clock.now();
-            Ok(match inner.handle(request).await {
-                Ok(body) => {
-                    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-                    *response.status_mut() = StatusCode::OK;
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json; charset=utf-8"),
-                    );
-                    response
-                        .headers_mut()
-                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                    response
-                }
-                Err(error) => error
-                    .to_http_response(now)
-                    .map(|b| Full::new(Bytes::from(b))),
-            })
-        })
-    }
-}
+});

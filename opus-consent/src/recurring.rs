@@ -13,9 +13,7 @@
 //! The limits a payment must respect are read by [`RecurringConsent::limits`]
 //! (the account holder checks them against the consent's payments).
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -1486,27 +1484,11 @@ impl ApiInner {
     }
 }
 
-impl<B> tower::Service<Request<B>> for RecurringConsentsApi
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move { Ok(inner.handle(request).await) })
-    }
-}
+opus_fapi::http_service!(
+    RecurringConsentsApi,
+    |api| api.inner.clone(),
+    |inner, request| inner.handle(request).await
+);
 
 // ---------------------------------------------------------------- authorisation
 

@@ -317,7 +317,7 @@ impl ApiError {
     /// charset=utf-8`, `Retry-After` on 429, and the JSON body. Callers add
     /// `x-fapi-interaction-id` and, on the payments family, sign 422 bodies.
     pub fn to_http_response(&self, now: Timestamp) -> http::Response<Vec<u8>> {
-        self.http_response(self.to_body(now))
+        self.http_response(&self.to_body(now))
     }
 
     /// As [`ApiError::to_http_response`] for the public APIs (common,
@@ -327,12 +327,12 @@ impl ApiError {
         let mut body = self.to_body(now);
         body.meta.total_records = Some(1);
         body.meta.total_pages = Some(1);
-        self.http_response(body)
+        self.http_response(&body)
     }
 
-    fn http_response(&self, body: ErrorBody) -> http::Response<Vec<u8>> {
+    fn http_response(&self, body: &ErrorBody) -> http::Response<Vec<u8>> {
         // Serialising these plain strings cannot fail; fall back to a fixed body anyway.
-        let body = serde_json::to_vec(&body).unwrap_or_else(|_| {
+        let body = serde_json::to_vec(body).unwrap_or_else(|_| {
             br#"{"errors":[{"code":"ERRO_INTERNO","title":"Erro interno.","detail":"Erro interno."}]}"#
                 .to_vec()
         });

@@ -92,3 +92,57 @@ pub mod jose;
 pub mod message;
 pub mod mtls;
 pub mod server;
+
+/// Implements `tower::Service<http::Request<B>>` for `$ty`, answering
+/// `http::Response<Full<Bytes>>` and never failing (errors are answers):
+/// each call takes `$state` from `&self` (`$take`, usually a cheap clone)
+/// and runs `$answer` over it and the request in a boxed future. What the
+/// SDK's APIs share; they keep their handling in plain async methods.
+///
+/// ```ignore
+/// opus_fapi::http_service!(ConsentsApi, |api| api.inner.clone(), |inner, request| {
+///     inner.handle(request).await
+/// });
+/// ```
+#[macro_export]
+macro_rules! http_service {
+    ($ty:ty, |$this:ident| $take:expr, |$state:ident, $request:ident| $answer:expr) => {
+        impl<B> ::tower::Service<::http::Request<B>> for $ty
+        where
+            B: ::http_body::Body + Send + 'static,
+            B::Data: Send,
+            B::Error: Into<Box<dyn ::std::error::Error + Send + Sync>>,
+        {
+            type Response = ::http::Response<::http_body_util::Full<::bytes::Bytes>>;
+            type Error = ::std::convert::Infallible;
+            type Future = ::std::pin::Pin<
+                Box<dyn ::std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+            >;
+
+            fn poll_ready(
+                &mut self,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<Result<(), Self::Error>> {
+                ::std::task::Poll::Ready(Ok(()))
+            }
+
+            fn call(&mut self, $request: ::http::Request<B>) -> Self::Future {
+                let $this = &*self;
+                let $state = $take;
+                Box::pin(async move { Ok($answer) })
+            }
+        }
+    };
+}
+
+/// A `200` JSON answer (`application/json; charset=utf-8`) of `body`.
+pub fn json_ok(body: &serde_json::Value) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let mut response = http::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+        body.to_string(),
+    )));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}

@@ -22,9 +22,7 @@
 //! are cancelled by the institution when they come due
 //! ([`crate::PixPaymentsApi::settle_due`]).
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -974,27 +972,11 @@ fn check_cancellation_window(
     Ok(())
 }
 
-impl<B> tower::Service<Request<B>> for RecurringPixPaymentsApi
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move { Ok(inner.handle_recurring(request).await) })
-    }
-}
+opus_fapi::http_service!(
+    RecurringPixPaymentsApi,
+    |api| api.inner.clone(),
+    |inner, request| inner.handle_recurring(request).await
+);
 
 #[cfg(test)]
 mod tests {

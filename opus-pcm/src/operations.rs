@@ -20,9 +20,7 @@
 //! ones too.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -557,38 +555,20 @@ impl AdminApi {
     }
 }
 
-macro_rules! json_service {
-    ($api:ty) => {
-        impl<B> tower::Service<Request<B>> for $api
-        where
-            B: Send + 'static,
-        {
-            type Response = Response<Full<Bytes>>;
-            type Error = Infallible;
-            type Future = std::pin::Pin<
-                Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-            >;
-
-            fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn call(&mut self, request: Request<B>) -> Self::Future {
-                let api = self.clone();
-                Box::pin(async move {
-                    let now = api.operations.clock.now();
-                    Ok(match api.handle(request).await {
-                        Ok(body) => json_response(StatusCode::OK, &body),
-                        Err(e) => error_response(&e, now),
-                    })
-                })
-            }
-        }
-    };
-}
-
-json_service!(CommonApi);
-json_service!(AdminApi);
+opus_fapi::http_service!(CommonApi, |api| api.clone(), |api, request| {
+    let now = api.operations.clock.now();
+    api.handle(request).await.map_or_else(
+        |e| error_response(&e, now),
+        |body| opus_fapi::json_ok(&body),
+    )
+});
+opus_fapi::http_service!(AdminApi, |api| api.clone(), |api, request| {
+    let now = api.operations.clock.now();
+    api.handle(request).await.map_or_else(
+        |e| error_response(&e, now),
+        |body| opus_fapi::json_ok(&body),
+    )
+});
 
 // ---------------------------------------------------------------- back office
 
@@ -912,33 +892,13 @@ fn outage_from(input: &Value, ops: &Operations, now: Timestamp) -> Result<Outage
     })
 }
 
-impl<B> tower::Service<Request<B>> for BackOffice
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let office = self.clone();
-        Box::pin(async move {
-            let now = office.operations.clock.now();
-            Ok(office
-                .handle(request)
-                .await
-                .unwrap_or_else(|e| error_response(&e, now)))
-        })
-    }
-}
+opus_fapi::http_service!(BackOffice, |office| office.clone(), |office, request| {
+    let now = office.operations.clock.now();
+    office
+        .handle(request)
+        .await
+        .unwrap_or_else(|e| error_response(&e, now))
+});
 
 #[cfg(test)]
 mod tests {

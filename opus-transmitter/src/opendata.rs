@@ -21,14 +21,12 @@
 //! this service.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, header};
+use http::{Method, Request, Response};
 use http_body_util::Full;
 use opus_core::connector::{ConnectorError, OpenDataConnector};
 use opus_core::envelope::{Links, Meta, PagePolicy, PageRequest, Totals};
@@ -268,36 +266,11 @@ impl Inner {
     }
 }
 
-impl<B> tower::Service<Request<B>> for OpenDataApis
-where
-    B: Send + 'static,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+opus_fapi::http_service!(OpenDataApis, |apis| apis.inner.clone(), |inner, request| {
+    let now = inner.clock.now();
+    match inner.handle(request).await {
+        Ok(body) => opus_fapi::json_ok(&body),
+        // (`Retry-After` comes with the 429.)
+        Err(e) => error_response(&e, now),
     }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let now = inner.clock.now();
-            Ok(match inner.handle(request).await {
-                Ok(body) => {
-                    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json; charset=utf-8"),
-                    );
-                    response
-                }
-                // (`Retry-After` comes with the 429.)
-                Err(e) => error_response(&e, now),
-            })
-        })
-    }
-}
+});

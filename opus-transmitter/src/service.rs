@@ -1,9 +1,7 @@
 //! The data APIs of one brand as a `tower::Service`.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -1482,22 +1480,6 @@ impl DataApis {
     }
 }
 
-impl<B> tower::Service<Request<B>> for DataApis
-where
-    B: Send + 'static,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
-    >;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.handle(request).await) })
-    }
-}
+opus_fapi::http_service!(DataApis, |apis| apis.clone(), |this, request| {
+    this.handle(request).await
+});
