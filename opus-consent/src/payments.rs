@@ -1018,8 +1018,42 @@ impl PaymentConsentAuthorisation {
     }
 }
 
-fn port_error(e: ApiError) -> opus_core::interaction::InteractionError {
+pub(crate) fn port_error(e: ApiError) -> opus_core::interaction::InteractionError {
     opus_core::interaction::InteractionError::Unavailable(Box::new(e))
+}
+
+/// Fills `request`'s `debtorAccount`, when the initiator did not send one,
+/// from the account the customer chose (the first resource approved) for
+/// `customer` (CPF, CNPJ): `false` when the bank knows its accounts and
+/// none of them was chosen (the payment needs an account to pay from).
+pub(crate) async fn fill_debtor_account(
+    accounts: Option<&dyn opus_core::connector::DebtorAccounts>,
+    brand: &BrandId,
+    approval: &opus_core::interaction::InteractionApproval,
+    customer: (&Cpf, Option<&Cnpj>),
+    request: &mut Map<String, Value>,
+) -> Result<bool, opus_core::interaction::InteractionError> {
+    use opus_core::interaction::InteractionError;
+    if request.contains_key("debtorAccount") {
+        return Ok(true);
+    }
+    let Some(accounts) = accounts else {
+        return Ok(true);
+    };
+    let chosen = match approval.resources.first() {
+        Some(resource) => accounts
+            .debtor_account(brand, customer.0, customer.1, resource)
+            .await
+            .map_err(|e| InteractionError::Unavailable(Box::new(e)))?,
+        None => None,
+    };
+    let Some(account) = chosen else {
+        return Ok(false);
+    };
+    let value =
+        serde_json::to_value(account).map_err(|e| InteractionError::Unavailable(Box::new(e)))?;
+    request.insert("debtorAccount".to_owned(), value);
+    Ok(true)
 }
 
 #[async_trait::async_trait]
@@ -1074,32 +1108,16 @@ impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisatio
         {
             return Ok(Err(DenialReason::WrongCustomer));
         }
-        if !consent.request.contains_key("debtorAccount") {
-            let chosen = match (&self.accounts, approval.resources.first()) {
-                (Some(accounts), Some(resource)) => accounts
-                    .debtor_account(
-                        brand,
-                        &consent.logged_user,
-                        consent.business_entity.as_ref(),
-                        resource,
-                    )
-                    .await
-                    .map_err(|e| {
-                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
-                    })?,
-                _ => None,
-            };
-            match chosen {
-                Some(account) => {
-                    let value = serde_json::to_value(account).map_err(|e| {
-                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
-                    })?;
-                    consent.request.insert("debtorAccount".to_owned(), value);
-                }
-                // The payment needs an account to pay from.
-                None if self.accounts.is_some() => return Ok(Err(DenialReason::WrongCustomer)),
-                None => {}
-            }
+        if !fill_debtor_account(
+            self.accounts.as_deref(),
+            brand,
+            approval,
+            (&consent.logged_user, consent.business_entity.as_ref()),
+            &mut consent.request,
+        )
+        .await?
+        {
+            return Ok(Err(DenialReason::WrongCustomer));
         }
         consent.status = ConsentStatus::Authorised;
         consent.status_update_date_time = self.consents.clock.now();

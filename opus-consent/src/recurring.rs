@@ -1528,9 +1528,7 @@ impl RecurringConsentAuthorisation {
     }
 }
 
-fn port_error(e: ApiError) -> opus_core::interaction::InteractionError {
-    opus_core::interaction::InteractionError::Unavailable(Box::new(e))
-}
+use crate::payments::port_error;
 
 #[async_trait::async_trait]
 impl opus_core::interaction::ConsentAuthorisation for RecurringConsentAuthorisation {
@@ -1584,31 +1582,16 @@ impl opus_core::interaction::ConsentAuthorisation for RecurringConsentAuthorisat
         {
             return Ok(Err(DenialReason::WrongCustomer));
         }
-        if !consent.request.contains_key("debtorAccount") {
-            let chosen = match (&self.accounts, approval.resources.first()) {
-                (Some(accounts), Some(resource)) => accounts
-                    .debtor_account(
-                        brand,
-                        &consent.logged_user,
-                        consent.business_entity.as_ref(),
-                        resource,
-                    )
-                    .await
-                    .map_err(|e| {
-                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
-                    })?,
-                _ => None,
-            };
-            match chosen {
-                Some(account) => {
-                    let value = serde_json::to_value(account).map_err(|e| {
-                        opus_core::interaction::InteractionError::Unavailable(Box::new(e))
-                    })?;
-                    consent.request.insert("debtorAccount".to_owned(), value);
-                }
-                None if self.accounts.is_some() => return Ok(Err(DenialReason::WrongCustomer)),
-                None => {}
-            }
+        if !crate::payments::fill_debtor_account(
+            self.accounts.as_deref(),
+            brand,
+            approval,
+            (&consent.logged_user, consent.business_entity.as_ref()),
+            &mut consent.request,
+        )
+        .await?
+        {
+            return Ok(Err(DenialReason::WrongCustomer));
         }
         let now = self.consents.clock.now();
         consent.status = ConsentStatus::Authorised;
