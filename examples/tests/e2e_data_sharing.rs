@@ -1272,16 +1272,26 @@ impl std::io::Write for LogBuffer {
     }
 }
 
-// One thread: the subscriber set for this test sees the bank's work too.
-#[tokio::test(flavor = "current_thread")]
+/// The process's log, as JSON lines: installed once, for every thread (a
+/// thread-scoped subscriber misses events whose call sites other tests
+/// registered first). Whatever the other tests log lands here too.
+fn process_log() -> &'static LogBuffer {
+    static LOG: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let buffer = LogBuffer::default();
+        let writer: Arc<std::sync::Mutex<dyn std::io::Write + Send>> =
+            Arc::new(std::sync::Mutex::new(buffer.clone()));
+        let subscriber =
+            tracing_subscriber::registry().with(opus_pcm::observe::EcsJsonLayer::new(writer));
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        buffer
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_log_of_each_call_carries_its_interaction_id_and_no_personal_data() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let buffer = LogBuffer::default();
-    let writer: Arc<std::sync::Mutex<dyn std::io::Write + Send>> =
-        Arc::new(std::sync::Mutex::new(buffer.clone()));
-    let subscriber =
-        tracing_subscriber::registry().with(opus_pcm::observe::EcsJsonLayer::new(writer));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let buffer = process_log();
 
     let bank = LoopbackBank::start().await.unwrap();
     let receiver = join(&bank, "DADOS", None).await;

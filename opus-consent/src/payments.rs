@@ -1018,6 +1018,48 @@ impl PaymentConsentAuthorisation {
     }
 }
 
+/// What the consent screen shows of a payment-family consent: the
+/// customer pays from an account (`ACCOUNT` resources).
+pub(crate) fn payment_details(
+    kind: ConsentKind,
+    id: ConsentId,
+    client_id: ClientId,
+    status: ConsentStatus,
+    expiration: Option<Timestamp>,
+    customer: (Cpf, Option<Cnpj>),
+) -> opus_core::interaction::ConsentDetails {
+    opus_core::interaction::ConsentDetails {
+        expiration_date_time: expiration,
+        id,
+        kind,
+        client_id,
+        status,
+        logged_user: Some(customer.0),
+        business_entity: customer.1,
+        permissions: Vec::new(),
+        resource_types: vec![opus_core::connector::ResourceType::Account],
+    }
+}
+
+/// Whether `approval` can authorise a consent in `status` of `owner`
+/// named for `customer` when `client` asks.
+pub(crate) fn approvable(
+    status: ConsentStatus,
+    owner: &ClientId,
+    client: &ClientId,
+    customer: (&Cpf, Option<&Cnpj>),
+    approval: &opus_core::interaction::InteractionApproval,
+) -> Result<(), opus_core::interaction::DenialReason> {
+    use opus_core::interaction::DenialReason;
+    if status != ConsentStatus::AwaitingAuthorisation || owner != client {
+        return Err(DenialReason::Expired);
+    }
+    if customer.0 != &approval.subject || customer.1 != approval.business_entity.as_ref() {
+        return Err(DenialReason::WrongCustomer);
+    }
+    Ok(())
+}
+
 pub(crate) fn port_error(e: ApiError) -> opus_core::interaction::InteractionError {
     opus_core::interaction::InteractionError::Unavailable(Box::new(e))
 }
@@ -1071,17 +1113,14 @@ impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisatio
             Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(port_error(e)),
         };
-        Ok(Some(opus_core::interaction::ConsentDetails {
-            expiration_date_time: consent.deadline(),
-            id: consent.id,
-            kind: ConsentKind::Payment,
-            client_id: consent.client_id,
-            status: consent.status,
-            logged_user: Some(consent.logged_user),
-            business_entity: consent.business_entity,
-            permissions: Vec::new(),
-            resource_types: vec![opus_core::connector::ResourceType::Account],
-        }))
+        Ok(Some(payment_details(
+            ConsentKind::Payment,
+            consent.id.clone(),
+            consent.client_id.clone(),
+            consent.status,
+            consent.deadline(),
+            (consent.logged_user, consent.business_entity),
+        )))
     }
 
     async fn authorise(
@@ -1100,13 +1139,14 @@ impl opus_core::interaction::ConsentAuthorisation for PaymentConsentAuthorisatio
             Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(Err(DenialReason::Expired)),
             Err(e) => return Err(port_error(e)),
         };
-        if consent.status != ConsentStatus::AwaitingAuthorisation || &consent.client_id != client {
-            return Ok(Err(DenialReason::Expired));
-        }
-        if consent.logged_user != approval.subject
-            || consent.business_entity != approval.business_entity
-        {
-            return Ok(Err(DenialReason::WrongCustomer));
+        if let Err(denied) = approvable(
+            consent.status,
+            &consent.client_id,
+            client,
+            (&consent.logged_user, consent.business_entity.as_ref()),
+            approval,
+        ) {
+            return Ok(Err(denied));
         }
         if !fill_debtor_account(
             self.accounts.as_deref(),

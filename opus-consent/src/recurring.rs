@@ -1545,17 +1545,14 @@ impl opus_core::interaction::ConsentAuthorisation for RecurringConsentAuthorisat
             Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(port_error(e)),
         };
-        Ok(Some(opus_core::interaction::ConsentDetails {
-            expiration_date_time: consent.deadline(),
-            id: consent.id,
-            kind: ConsentKind::Recurring,
-            client_id: consent.client_id,
-            status: consent.status,
-            logged_user: Some(consent.logged_user),
-            business_entity: consent.business_entity,
-            permissions: Vec::new(),
-            resource_types: vec![opus_core::connector::ResourceType::Account],
-        }))
+        Ok(Some(crate::payments::payment_details(
+            ConsentKind::Recurring,
+            consent.id.clone(),
+            consent.client_id.clone(),
+            consent.status,
+            consent.deadline(),
+            (consent.logged_user, consent.business_entity),
+        )))
     }
 
     async fn authorise(
@@ -1574,13 +1571,14 @@ impl opus_core::interaction::ConsentAuthorisation for RecurringConsentAuthorisat
             Err(e) if e.kind() == ApiErrorKind::NotFound => return Ok(Err(DenialReason::Expired)),
             Err(e) => return Err(port_error(e)),
         };
-        if consent.status != ConsentStatus::AwaitingAuthorisation || &consent.client_id != client {
-            return Ok(Err(DenialReason::Expired));
-        }
-        if consent.logged_user != approval.subject
-            || consent.business_entity != approval.business_entity
-        {
-            return Ok(Err(DenialReason::WrongCustomer));
+        if let Err(denied) = crate::payments::approvable(
+            consent.status,
+            &consent.client_id,
+            client,
+            (&consent.logged_user, consent.business_entity.as_ref()),
+            approval,
+        ) {
+            return Ok(Err(denied));
         }
         if !crate::payments::fill_debtor_account(
             self.accounts.as_deref(),
