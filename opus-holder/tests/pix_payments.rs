@@ -536,61 +536,21 @@ async fn a_scheduled_payment_waits_then_settles_on_its_date() {
     assert_eq!(read.body["data"]["status"], "ACSC", "{}", read.body);
 }
 
-/// The PostgreSQL URL from `OPUS_POSTGRES_URL`; `None` (with a message)
-/// when unset, except under `CI=true`.
-fn postgres_url() -> Option<String> {
-    match std::env::var("OPUS_POSTGRES_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but OPUS_POSTGRES_URL is not set: the replica test must run in CI")
-        }
-        Err(_) => {
-            eprintln!(
-                "skipping the PostgreSQL replica test: set OPUS_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
-            );
-            None
-        }
-    }
-}
-
-async fn postgres(url: &str, schema: &str, create: bool) -> Storage {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    let options: PgConnectOptions = url.parse().unwrap();
-    if create {
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-    }
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.options([("search_path", schema)]))
-        .await
-        .unwrap();
-    Storage::from_backend(Arc::new(
-        opus_store::PostgresStore::from_pool(pool).await.unwrap(),
-    ))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_postgresql_consume_a_consent_once() {
-    let Some(url) = postgres_url() else { return };
+    let Some(url) = support::postgres_url() else {
+        return;
+    };
     let schema = format!("opus_pix_{}", uuid::Uuid::new_v4().simple());
     let world = World::new().await;
     let a = Arc::new(
         world
-            .instance(postgres(&url, &schema, true).await, true)
+            .instance(support::postgres(&url, &schema, true).await, true)
             .await,
     );
     let b = Arc::new(
         world
-            .instance(postgres(&url, &schema, false).await, false)
+            .instance(support::postgres(&url, &schema, false).await, false)
             .await,
     );
     for round in 0..5 {

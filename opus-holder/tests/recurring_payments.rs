@@ -834,3 +834,56 @@ async fn another_clients_payment_is_a_bad_request_and_tokens_must_fit_the_endpoi
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgresql_keep_the_limit_of_a_consent() {
+    let Some(url) = support::postgres_url() else {
+        return;
+    };
+    let schema = format!("opus_rec_{}", uuid::Uuid::new_v4().simple());
+    let world = World::new().await;
+    let a = Arc::new(Fixture {
+        world: world.clone(),
+        one: world
+            .instance(support::postgres(&url, &schema, true).await, true)
+            .await,
+    });
+    let b = Arc::new(Fixture {
+        world: world.clone(),
+        one: world
+            .instance(support::postgres(&url, &schema, false).await, false)
+            .await,
+    });
+    let consent = a
+        .authorised(sweeping(json!({"totalAllowedAmount": "1000.00"})))
+        .await;
+    let today = a.today(0);
+    let mut tasks = Vec::new();
+    for n in 0..10u32 {
+        let instance = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let (consent, today) = (consent.clone(), today.clone());
+        tasks.push(tokio::spawn(async move {
+            instance
+                .pay(&consent, sweep(&today, n, "300.00"), &format!("pg-{n}"))
+                .await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        let answer = task.await.unwrap();
+        if answer.status == StatusCode::CREATED {
+            created += 1;
+        } else {
+            refused(&answer, "LIMITE_VALOR_TOTAL_CONSENTIMENTO_EXCEDIDO");
+        }
+    }
+    assert_eq!(created, 3, "one limit across both instances");
+    let stored = b
+        .one
+        .storage
+        .payments
+        .list_payments_by_consent(world.brand.id(), &consent)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+}

@@ -348,3 +348,45 @@ where
         body,
     }
 }
+
+/// The PostgreSQL URL from `OPUS_POSTGRES_URL`; `None` (with a message)
+/// when unset, except under `CI=true`.
+pub(crate) fn postgres_url() -> Option<String> {
+    match std::env::var("OPUS_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but OPUS_POSTGRES_URL is not set: the replica tests must run in CI")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipping the PostgreSQL replica tests: set OPUS_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+pub(crate) async fn postgres(url: &str, schema: &str, create: bool) -> Storage {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let options: PgConnectOptions = url.parse().unwrap();
+    if create {
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .unwrap();
+    Storage::from_backend(Arc::new(
+        opus_store::PostgresStore::from_pool(pool).await.unwrap(),
+    ))
+}
