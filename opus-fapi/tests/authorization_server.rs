@@ -2269,6 +2269,114 @@ impl Fixture {
 }
 
 #[tokio::test]
+async fn the_client_validates_the_answer_and_refuses_tampered_ones() {
+    use opus_fapi::client::{CallbackError, CallbackExpectations, validate_callback};
+    let f = Fixture::new().await;
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let interaction = f.start(&consent).await;
+    let fragment = f
+        .finish(&interaction, approval(&f, CUSTOMER, None, Acr::Loa3))
+        .await;
+    let custody = f.tpp.custody.clone().unwrap();
+    let keys = f.as_keys().await;
+    let issuer = f.issuer(0);
+    let expected = CallbackExpectations {
+        issuer: &issuer,
+        client_id: &f.tpp.client_id,
+        nonce: "n-0S6_WzA2Mj",
+        state: Some("st-1"),
+        acr_values: &["urn:brasil:openbanking:loa2", "urn:brasil:openbanking:loa3"],
+        encrypted: true,
+    };
+    let now = f.clock.now();
+    let check = async |params: &BTreeMap<String, String>, expected: &CallbackExpectations<'_>| {
+        validate_callback(params, expected, custody.as_ref(), &keys, now).await
+    };
+    let valid = check(&fragment, &expected).await.unwrap();
+    assert_eq!(valid.code, fragment["code"]);
+    assert_eq!(valid.id_token["acr"], "urn:brasil:openbanking:loa3");
+
+    // Tampered answers.
+    let with = |name: &str, value: &str| {
+        let mut changed = fragment.clone();
+        changed.insert(name.to_owned(), value.to_owned());
+        changed
+    };
+    assert!(matches!(
+        check(&with("state", "other"), &expected).await,
+        Err(CallbackError::State)
+    ));
+    assert!(matches!(
+        check(&with("code", "another-code"), &expected).await,
+        Err(CallbackError::CodeHash)
+    ));
+    let other_state = CallbackExpectations {
+        state: Some("other"),
+        ..expected.clone()
+    };
+    assert!(matches!(
+        check(&with("state", "other"), &other_state).await,
+        Err(CallbackError::StateHash)
+    ));
+    let other_nonce = CallbackExpectations {
+        nonce: "another-nonce",
+        ..expected.clone()
+    };
+    assert!(matches!(
+        check(&fragment, &other_nonce).await,
+        Err(CallbackError::Nonce)
+    ));
+    let other_issuer = CallbackExpectations {
+        issuer: "https://impostor.example",
+        ..expected.clone()
+    };
+    assert!(matches!(
+        check(&fragment, &other_issuer).await,
+        Err(CallbackError::Claims(_))
+    ));
+    let loa2_only = CallbackExpectations {
+        acr_values: &["urn:brasil:openbanking:loa2"],
+        ..expected.clone()
+    };
+    assert!(matches!(
+        check(&fragment, &loa2_only).await,
+        Err(CallbackError::Acr)
+    ));
+    // The signed token inside, sent in the clear, or with a broken signature.
+    let inner = jwe::decrypt(&fragment["id_token"], custody.as_ref(), &JwePolicy::ofb())
+        .await
+        .unwrap();
+    let inner = String::from_utf8(inner.plaintext().to_vec()).unwrap();
+    assert!(matches!(
+        check(&with("id_token", &inner), &expected).await,
+        Err(CallbackError::Unencrypted)
+    ));
+    let clear = CallbackExpectations {
+        encrypted: false,
+        ..expected.clone()
+    };
+    assert!(check(&with("id_token", &inner), &clear).await.is_ok());
+    let mut broken = inner.clone();
+    let last = broken.pop().unwrap();
+    broken.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(matches!(
+        check(&with("id_token", &broken), &clear).await,
+        Err(CallbackError::Signature)
+    ));
+    // A refusal is an error with its reason.
+    let refused: BTreeMap<String, String> = [("error", "access_denied"), ("state", "st-1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert!(matches!(
+        check(&refused, &expected).await,
+        Err(CallbackError::Refused { error, .. }) if error == "access_denied"
+    ));
+}
+
+#[tokio::test]
 async fn checklist_36_37_a1_02_a0_07_08_approval_redirects_with_code_state_and_an_encrypted_id_token()
  {
     let f = Fixture::new().await;
