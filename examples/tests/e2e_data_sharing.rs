@@ -7,6 +7,11 @@
 //! consent in a bank channel (the management API) and the next data call and
 //! the refresh are refused as the spec says.
 //!
+//! A fintech with the SDK's own clients (`opus-itp`, `opus-drx`): a
+//! scheduled payment whose settlement reaches it by webhook, and data read
+//! page by page, then revoked — with every call's CLIENT report paired with
+//! the bank's SERVER report at the metrics collector.
+//!
 //! Payments the same way: a payment consent signed both ways, authorised
 //! and paid (ACSC, webhooks); scheduled payments that settle when the
 //! bank's `ManualClock` reaches their date or are cancelled before it; a
@@ -227,6 +232,8 @@ struct Participant {
     /// The clock the participant signs with: the bank's.
     clock: Arc<dyn Clock>,
     signer: Arc<dyn opus_core::keys::JwsSigner>,
+    /// The participant's keys (signing, ID-token decryption).
+    custody: Arc<SoftwareKeyCustody>,
     client_id: ClientId,
     discovery: Value,
     directory: Value,
@@ -333,6 +340,7 @@ async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Partici
         https,
         clock: bank.clock(),
         signer,
+        custody: Arc::new(keys),
         client_id,
         discovery,
         directory,
@@ -1398,4 +1406,242 @@ async fn the_json_log_of_each_call_carries_its_interaction_id_and_no_personal_da
     for secret in [customer.as_str(), formatted.as_str(), name.as_str()] {
         assert!(!text.contains(secret), "{secret} in the log");
     }
+}
+
+impl Participant {
+    /// The participant's mutual-TLS client configuration.
+    fn tls(&self) -> Arc<rustls::ClientConfig> {
+        let (chain, key) = self.https.identity.clone().unwrap();
+        mtls::client_config(
+            &self.https.anchors,
+            chain,
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+        )
+        .unwrap()
+    }
+
+    /// The SDK's FAPI client for this participant, its calls reported by
+    /// `reporter` (the fintech's own outbox) to the bank's organisation.
+    async fn reported_client(
+        &self,
+        bank: &LoopbackBank,
+        reporter: opus_pcm::PcmReporter,
+    ) -> opus_fapi::client::FapiClient {
+        let tls = self.tls();
+        let server = opus_fapi::client::ServerMetadata::discover(
+            &tls,
+            bank.issuer().as_str().trim_end_matches('/'),
+        )
+        .await
+        .unwrap();
+        let fapi = opus_fapi::client::FapiClient::new(
+            tls,
+            self.custody.clone(),
+            self.client_id.clone(),
+            server,
+            self.clock.clone(),
+        );
+        let software =
+            opus_core::SoftwareStatementId::parse(self.directory["software_id"].as_str().unwrap())
+                .unwrap();
+        fapi.with_observer(Arc::new(opus_pcm::PcmCallObserver::new(
+            reporter,
+            *bank.organisation_id(),
+            software,
+        )))
+    }
+
+    /// The customer's browser: from `url` through the test-mode login to
+    /// the redirect URI; the answer's fragment parameters.
+    async fn browse(&self, url: &Url) -> BTreeMap<String, String> {
+        let mut at = url.clone();
+        loop {
+            let answer = self.https.send(Method::GET, &at, &[], None).await;
+            let next = answer.headers[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            if next.starts_with(REDIRECT) {
+                let url = Url::parse(&next).unwrap();
+                return url::form_urlencoded::parse(url.fragment().unwrap().as_bytes())
+                    .into_owned()
+                    .collect();
+            }
+            at = Url::parse(&next).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fintech_pays_and_reads_with_the_sdk_clients_and_every_call_pairs() {
+    use opus_pcm::{HttpsPcmTransport, PcmReporter, PcmSender};
+    let clock = Arc::new(opus_testkit::ManualClock::at(SystemClock.now()));
+    let bank = LoopbackBank::start_with_clock(clock.clone()).await.unwrap();
+
+    // The fintech's webhook endpoint, served by the SDK's receiver.
+    let leaf = bank.receiver_certificate(&["127.0.0.1"]).unwrap();
+    let (chain, key) = mtls::identity(&leaf.chain_der, leaf.key_pkcs8_der.expose());
+    let tls = mtls::server_config(
+        chain,
+        key,
+        &pem_certs(bank.ca_pem()),
+        mtls::ClientCertPolicy::Required,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook = Url::parse(&format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    ))
+    .unwrap();
+    let payer = join(&bank, "PAGTO", Some(&webhook)).await;
+    let reader = join(&bank, "DADOS", None).await;
+
+    // The fintech reports its calls from its own outbox to the collector.
+    let fintech_storage =
+        opus_core::Storage::from_backend(Arc::new(opus_store::MemoryStore::new()));
+    let fintech_org =
+        opus_core::OrganisationId::parse(payer.directory["org_id"].as_str().unwrap()).unwrap();
+    let reporter = PcmReporter::new(
+        opus_core::BrandId::new("fintech").unwrap(),
+        fintech_org,
+        fintech_storage.clone(),
+        clock.clone(),
+    );
+    let pcm = bank.base_url().clone();
+    let sender = PcmSender::new(
+        fintech_storage.clone(),
+        Arc::new(HttpsPcmTransport::new(
+            pcm.join("pcm/api/").unwrap(),
+            pcm.join("pcm/auth/").unwrap(),
+            "fintech-software",
+            payer.tls(),
+        )),
+        clock.clone(),
+    );
+
+    // Payments: one call for the consent and the URL, one to pay.
+    let bank_keys: opus_core::keys::JwkSet =
+        serde_json::from_value(payer.https.get(&issuer_url(&bank, "jwks")).await.body).unwrap();
+    let initiator = Arc::new(opus_itp::Initiator::new(
+        payer.reported_client(&bank, reporter.clone()).await,
+        fintech_org,
+        opus_itp::HolderSettings {
+            api_base: bank.api_url("").unwrap(),
+            organisation: *bank.organisation_id(),
+            keys: bank_keys,
+            redirect_uri: Url::parse(REDIRECT).unwrap(),
+        },
+        clock.clone(),
+    ));
+    tokio::spawn(mtls::serve(
+        listener,
+        Some(tls),
+        opus_itp::WebhookReceiver::new(initiator.clone()),
+        std::future::pending(),
+    ));
+    let tomorrow = clock
+        .now()
+        .date_in_brasilia()
+        .add_days(1)
+        .unwrap()
+        .to_string();
+    let consent = initiator
+        .create_payment_consent(json!({
+            "loggedUser": {"document": {"identification": sandbox_customer().unwrap().as_str(), "rel": "CPF"}},
+            "creditor": {"personType": "PESSOA_NATURAL", "cpfCnpj": "11144477735", "name": "João Souza"},
+            "payment": {
+                "type": "PIX", "schedule": {"single": {"date": tomorrow}}, "currency": "BRL", "amount": "80.00",
+                "details": {"localInstrument": "MANU",
+                    "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}}
+            }
+        }))
+        .await
+        .unwrap();
+    let params = payer.browse(&consent.pending.authorization_url).await;
+    let paid = initiator
+        .pay(&consent, &params, pix_order(&tomorrow, 7))
+        .await
+        .unwrap();
+    let payment = paid["data"][0]["paymentId"].as_str().unwrap().to_owned();
+    assert_eq!(initiator.status_of(&payment).as_deref(), Some("SCHD"));
+    // The date comes; the holder settles and tells the fintech, which reads
+    // the payment again on its own.
+    clock.advance(Duration::from_secs(86_400));
+    assert_eq!(
+        bank.settle_due(clock.now().date_in_brasilia())
+            .await
+            .unwrap(),
+        1
+    );
+    bank.deliver_webhooks().await.unwrap();
+    for _ in 0..200 {
+        if initiator.status_of(&payment).as_deref() == Some("ACSC") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(initiator.status_of(&payment).as_deref(), Some("ACSC"));
+
+    // Data: one call for the consent and the URL, then the data, then revoke.
+    // (Another participant of the directory: its own organisation.)
+    let reader_reporter = PcmReporter::new(
+        opus_core::BrandId::new("fintech").unwrap(),
+        opus_core::OrganisationId::parse(reader.directory["org_id"].as_str().unwrap()).unwrap(),
+        fintech_storage.clone(),
+        clock.clone(),
+    );
+    let receiver = opus_drx::DataReceiver::new(
+        reader.reported_client(&bank, reader_reporter).await,
+        bank.api_url("").unwrap(),
+        Url::parse(REDIRECT).unwrap(),
+    );
+    let expiration = clock
+        .now()
+        .saturating_add(Duration::from_secs(30 * 86_400))
+        .truncated_to_seconds()
+        .to_string();
+    let consent = receiver
+        .create_consent(
+            &sandbox_customer().unwrap(),
+            &[
+                opus_core::consent::Permission::AccountsRead,
+                opus_core::consent::Permission::AccountsBalancesRead,
+                opus_core::consent::Permission::ResourcesRead,
+            ],
+            &expiration,
+            "accounts resources",
+        )
+        .await
+        .unwrap();
+    let params = reader.browse(&consent.pending.authorization_url).await;
+    let tokens = receiver.complete(&consent, &params).await.unwrap();
+    let accounts = receiver
+        .get_all(&tokens, "open-banking/accounts/v2/accounts?page-size=1", 10)
+        .await
+        .unwrap();
+    assert!(accounts.len() >= 2, "every page: {accounts:?}");
+    receiver.revoke(&consent.consent_id).await.unwrap();
+    assert!(
+        receiver
+            .get(&tokens, "open-banking/accounts/v2/accounts")
+            .await
+            .is_err()
+    );
+
+    // Both sides reported every call; the collector pairs them all.
+    sender.run_once().await.unwrap();
+    bank.send_reports().await.unwrap();
+    let collector = bank.metrics_collector();
+    let clients: Vec<Value> = collector
+        .reports()
+        .into_iter()
+        .filter(|r| r["role"] == "CLIENT")
+        .collect();
+    assert!(clients.len() >= 12, "{clients:?}");
+    for report in &clients {
+        let id = report["fapiInteractionId"].as_str().unwrap();
+        assert!(collector.paired(id), "{report}");
+    }
+    bank.stop().await;
 }

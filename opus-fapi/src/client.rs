@@ -223,3 +223,484 @@ pub async fn validate_callback(
         id_token: claims,
     })
 }
+
+// ---------------------------------------------------------------- the client
+
+/// What a client reads of an authorization server's discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerMetadata {
+    /// `issuer`.
+    pub issuer: String,
+    /// `authorization_endpoint` (front channel, no certificate).
+    pub authorization_endpoint: url::Url,
+    /// The token endpoint (its mTLS alias when there is one).
+    pub token_endpoint: url::Url,
+    /// The PAR endpoint (its mTLS alias when there is one).
+    pub par_endpoint: url::Url,
+    /// The registration endpoint (its mTLS alias when there is one).
+    pub registration_endpoint: Option<url::Url>,
+    /// `jwks_uri`.
+    pub jwks_uri: url::Url,
+}
+
+/// Why a client call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// No answer (connection, TLS, timeout).
+    #[error(transparent)]
+    Unreachable(#[from] crate::mtls::ExchangeError),
+    /// An answer other than the one expected.
+    #[error("HTTP {status}: {body}")]
+    Status {
+        /// The status.
+        status: u16,
+        /// The body, as text.
+        body: String,
+    },
+    /// An answer that does not parse or verify.
+    #[error("invalid answer: {0}")]
+    Invalid(&'static str),
+    /// The authorization answer was refused.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    /// Signing with the custody failed.
+    #[error("signing failed: {0}")]
+    Signing(#[from] JwsError),
+}
+
+/// A token endpoint's answer.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TokenResponse {
+    /// `access_token`.
+    pub access_token: String,
+    /// `refresh_token`, when issued.
+    pub refresh_token: Option<String>,
+    /// `expires_in`, seconds.
+    pub expires_in: Option<u64>,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `id_token`, when issued.
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Display for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "token for {}", self.scope.as_deref().unwrap_or(""))
+    }
+}
+
+/// A pushed authorization waiting for the customer: where to send them,
+/// and what the answer must match.
+#[derive(Debug, Clone)]
+pub struct PendingAuthorisation {
+    /// Where to send the customer's browser.
+    pub authorization_url: url::Url,
+    /// The `state` sent.
+    pub state: String,
+    /// The `nonce` sent.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub verifier: String,
+    /// The redirect URI the answer comes to.
+    pub redirect_uri: url::Url,
+}
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// One call the client made, as an observer sees it (to report it).
+#[derive(Debug)]
+pub struct ObservedCall<'a> {
+    /// The URL called.
+    pub url: &'a url::Url,
+    /// The method.
+    pub method: &'a http::Method,
+    /// The `x-fapi-interaction-id` sent.
+    pub sent_interaction: Option<&'a str>,
+    /// The answer, when one came.
+    pub answer: Option<&'a crate::mtls::Exchanged>,
+    /// Just before the request was sent.
+    pub started: Timestamp,
+    /// When the answer came (or the client gave up).
+    pub finished: Timestamp,
+}
+
+/// Told of every call a [`FapiClient`] makes (the metrics collector's
+/// CLIENT reports: `opus_pcm` implements it).
+#[async_trait::async_trait]
+pub trait CallObserver: Send + Sync + 'static {
+    /// One call made.
+    async fn observe(&self, call: ObservedCall<'_>);
+}
+
+/// A FAPI-BR client of one authorization server: mutual TLS with the
+/// institution's transport certificate, `private_key_jwt` and request
+/// objects signed through its [`opus_core::keys::KeyCustody`], encrypted ID
+/// tokens decrypted through it. Every call carries its own
+/// `x-fapi-interaction-id` and is told to the [`CallObserver`], if any.
+#[derive(Clone)]
+pub struct FapiClient {
+    tls: std::sync::Arc<rustls::ClientConfig>,
+    custody: std::sync::Arc<dyn opus_core::keys::KeyCustody>,
+    client_id: ClientId,
+    server: ServerMetadata,
+    clock: std::sync::Arc<dyn opus_core::Clock>,
+    timeout: Duration,
+    observer: Option<std::sync::Arc<dyn CallObserver>>,
+}
+
+impl std::fmt::Debug for FapiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FapiClient")
+            .field("client_id", &self.client_id)
+            .field("issuer", &self.server.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> bytes::Bytes {
+    bytes::Bytes::from(
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish(),
+    )
+}
+
+impl ServerMetadata {
+    /// Reads `{issuer}/.well-known/openid-configuration` over `tls`.
+    ///
+    /// # Errors
+    /// [`ClientError`] when it cannot be read or lacks an endpoint.
+    pub async fn discover(
+        tls: &std::sync::Arc<rustls::ClientConfig>,
+        issuer: &str,
+    ) -> Result<Self, ClientError> {
+        let url = url::Url::parse(&format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ))
+        .map_err(|_| ClientError::Invalid("issuer"))?;
+        let request = http::Request::get(url.as_str())
+            .body(bytes::Bytes::new())
+            .map_err(|_| ClientError::Invalid("issuer"))?;
+        let answer =
+            crate::mtls::exchange(tls, request, &url, Duration::from_secs(15), 1 << 20).await?;
+        if !answer.status.is_success() {
+            return Err(ClientError::Status {
+                status: answer.status.as_u16(),
+                body: String::from_utf8_lossy(&answer.body).into_owned(),
+            });
+        }
+        let doc: serde_json::Value =
+            serde_json::from_slice(&answer.body).map_err(|_| ClientError::Invalid("discovery"))?;
+        let url_of = |name: &str| -> Option<url::Url> {
+            doc.pointer(&format!("/mtls_endpoint_aliases/{name}"))
+                .and_then(serde_json::Value::as_str)
+                .or_else(|| doc.get(name).and_then(serde_json::Value::as_str))
+                .and_then(|u| url::Url::parse(u).ok())
+        };
+        Ok(Self {
+            issuer: doc
+                .get("issuer")
+                .and_then(serde_json::Value::as_str)
+                .ok_or(ClientError::Invalid("discovery issuer"))?
+                .to_owned(),
+            authorization_endpoint: doc
+                .get("authorization_endpoint")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|u| url::Url::parse(u).ok())
+                .ok_or(ClientError::Invalid("authorization_endpoint"))?,
+            token_endpoint: url_of("token_endpoint")
+                .ok_or(ClientError::Invalid("token_endpoint"))?,
+            par_endpoint: url_of("pushed_authorization_request_endpoint").ok_or(
+                ClientError::Invalid("pushed_authorization_request_endpoint"),
+            )?,
+            registration_endpoint: url_of("registration_endpoint"),
+            jwks_uri: doc
+                .get("jwks_uri")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|u| url::Url::parse(u).ok())
+                .ok_or(ClientError::Invalid("jwks_uri"))?,
+        })
+    }
+}
+
+impl FapiClient {
+    /// The client `client_id` of `server`, over `tls` (the transport
+    /// certificate), signing and decrypting through `custody`.
+    pub fn new(
+        tls: std::sync::Arc<rustls::ClientConfig>,
+        custody: std::sync::Arc<dyn opus_core::keys::KeyCustody>,
+        client_id: ClientId,
+        server: ServerMetadata,
+        clock: std::sync::Arc<dyn opus_core::Clock>,
+    ) -> Self {
+        Self {
+            tls,
+            custody,
+            client_id,
+            server,
+            clock,
+            timeout: Duration::from_secs(15),
+            observer: None,
+        }
+    }
+
+    /// Tells `observer` of every call.
+    pub fn with_observer(mut self, observer: std::sync::Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// This client's id.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The server's metadata.
+    pub fn server(&self) -> &ServerMetadata {
+        &self.server
+    }
+
+    /// The custody of this client's keys.
+    pub fn custody(&self) -> &std::sync::Arc<dyn opus_core::keys::KeyCustody> {
+        &self.custody
+    }
+
+    /// The TLS configuration (transport certificate).
+    pub fn tls(&self) -> &std::sync::Arc<rustls::ClientConfig> {
+        &self.tls
+    }
+
+    /// One request over mutual TLS, within the client's timeout.
+    ///
+    /// # Errors
+    /// [`ClientError::Unreachable`] without an answer.
+    pub async fn send(
+        &self,
+        mut request: http::Request<bytes::Bytes>,
+    ) -> Result<crate::mtls::Exchanged, ClientError> {
+        let url = url::Url::parse(&request.uri().to_string())
+            .map_err(|_| ClientError::Invalid("request URL"))?;
+        if !request.headers().contains_key("x-fapi-interaction-id")
+            && let Ok(value) = http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        {
+            request.headers_mut().insert("x-fapi-interaction-id", value);
+        }
+        let sent = request
+            .headers()
+            .get("x-fapi-interaction-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let method = request.method().clone();
+        let started = self.clock.now();
+        let result = crate::mtls::exchange(&self.tls, request, &url, self.timeout, 8 << 20).await;
+        if let Some(observer) = &self.observer {
+            observer
+                .observe(ObservedCall {
+                    url: &url,
+                    method: &method,
+                    sent_interaction: sent.as_deref(),
+                    answer: result.as_ref().ok(),
+                    started,
+                    finished: self.clock.now(),
+                })
+                .await;
+        }
+        Ok(result?)
+    }
+
+    /// A client assertion for this server (its issuer as the audience,
+    /// which every FAPI-BR server accepts).
+    async fn assertion(&self) -> Result<String, ClientError> {
+        let signer = self
+            .custody
+            .signer(opus_core::keys::KeyPurpose::MessageSigning)
+            .await
+            .map_err(|_| ClientError::Invalid("signing key"))?;
+        Ok(client_assertion(
+            signer.as_ref(),
+            &self.client_id,
+            &self.server.issuer,
+            self.clock.now(),
+            Duration::from_secs(60),
+        )
+        .await?)
+    }
+
+    async fn token_call(&self, pairs: &[(&str, &str)]) -> Result<TokenResponse, ClientError> {
+        let assertion = self.assertion().await?;
+        let mut all = pairs.to_vec();
+        all.extend([
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+        ]);
+        let request = http::Request::post(self.server.token_endpoint.as_str())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form_body(&all))
+            .map_err(|_| ClientError::Invalid("token request"))?;
+        let answer = self.send(request).await?;
+        if !answer.status.is_success() {
+            return Err(ClientError::Status {
+                status: answer.status.as_u16(),
+                body: String::from_utf8_lossy(&answer.body).into_owned(),
+            });
+        }
+        serde_json::from_slice(&answer.body).map_err(|_| ClientError::Invalid("token response"))
+    }
+
+    /// A client-credentials token for `scope`.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the server refuses or cannot be reached.
+    pub async fn client_credentials(&self, scope: &str) -> Result<TokenResponse, ClientError> {
+        self.token_call(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .await
+    }
+
+    /// Pushes a signed request object (PAR) for `scope` with PKCE S256, a
+    /// fresh `state` and `nonce`, `response_type=code id_token`, answering
+    /// where to send the customer.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the server refuses or cannot be reached.
+    pub async fn push(
+        &self,
+        scope: &str,
+        redirect_uri: &url::Url,
+    ) -> Result<PendingAuthorisation, ClientError> {
+        let (verifier, challenge) = pkce_pair().ok_or(ClientError::Invalid("random"))?;
+        let state = uuid::Uuid::new_v4().simple().to_string();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let now = self.clock.now().unix_seconds();
+        let signer = self
+            .custody
+            .signer(opus_core::keys::KeyPurpose::MessageSigning)
+            .await
+            .map_err(|_| ClientError::Invalid("signing key"))?;
+        let request_object = jws::sign_claims(
+            signer.as_ref(),
+            Some("oauth-authz-req+jwt"),
+            &serde_json::json!({
+                "iss": self.client_id.as_str(),
+                "aud": self.server.issuer,
+                "client_id": self.client_id.as_str(),
+                "response_type": "code id_token",
+                "redirect_uri": redirect_uri.as_str(),
+                "scope": scope,
+                "state": state,
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "nbf": now,
+                "exp": now + 300,
+                "jti": uuid::Uuid::new_v4().to_string(),
+                "acr_values": "urn:brasil:openbanking:loa2",
+            }),
+        )
+        .await?;
+        let assertion = self.assertion().await?;
+        let request = http::Request::post(self.server.par_endpoint.as_str())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form_body(&[
+                ("client_id", self.client_id.as_str()),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion),
+                ("request", &request_object),
+            ]))
+            .map_err(|_| ClientError::Invalid("PAR request"))?;
+        let answer = self.send(request).await?;
+        if answer.status.as_u16() != 201 {
+            return Err(ClientError::Status {
+                status: answer.status.as_u16(),
+                body: String::from_utf8_lossy(&answer.body).into_owned(),
+            });
+        }
+        let body: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|_| ClientError::Invalid("PAR response"))?;
+        let request_uri = body
+            .get("request_uri")
+            .and_then(serde_json::Value::as_str)
+            .ok_or(ClientError::Invalid("request_uri"))?;
+        let mut authorization_url = self.server.authorization_endpoint.clone();
+        authorization_url
+            .query_pairs_mut()
+            .append_pair("client_id", self.client_id.as_str())
+            .append_pair("request_uri", request_uri);
+        Ok(PendingAuthorisation {
+            authorization_url,
+            state,
+            nonce,
+            verifier,
+            redirect_uri: redirect_uri.clone(),
+        })
+    }
+
+    /// The server's signing keys.
+    ///
+    /// # Errors
+    /// [`ClientError`] when they cannot be read.
+    pub async fn server_keys(&self) -> Result<opus_core::keys::JwkSet, ClientError> {
+        let request = http::Request::get(self.server.jwks_uri.as_str())
+            .body(bytes::Bytes::new())
+            .map_err(|_| ClientError::Invalid("jwks_uri"))?;
+        let answer = self.send(request).await?;
+        serde_json::from_slice(&answer.body).map_err(|_| ClientError::Invalid("JWKS"))
+    }
+
+    /// Validates the answer that came back to the redirect URI (`params`,
+    /// from its fragment) for `pending` and exchanges the code.
+    ///
+    /// # Errors
+    /// [`ClientError::Callback`] for an answer refused or tampered with;
+    /// [`ClientError`] when the exchange fails.
+    pub async fn complete(
+        &self,
+        pending: &PendingAuthorisation,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<TokenResponse, ClientError> {
+        let keys = self.server_keys().await?;
+        let expected = CallbackExpectations {
+            issuer: &self.server.issuer,
+            client_id: &self.client_id,
+            nonce: &pending.nonce,
+            state: Some(&pending.state),
+            acr_values: &[],
+            encrypted: true,
+        };
+        let valid = validate_callback(
+            params,
+            &expected,
+            self.custody.as_ref(),
+            &keys,
+            self.clock.now(),
+        )
+        .await?;
+        self.token_call(&[
+            ("grant_type", "authorization_code"),
+            ("code", &valid.code),
+            ("redirect_uri", pending.redirect_uri.as_str()),
+            ("code_verifier", &pending.verifier),
+        ])
+        .await
+    }
+
+    /// A new access token from `refresh_token`.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the server refuses or cannot be reached.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ClientError> {
+        self.token_call(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+}

@@ -76,6 +76,11 @@ impl PcmReporter {
         self
     }
 
+    /// The clock reports are timed by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The catalogue in use.
     pub fn catalogue(&self) -> &EndpointCatalogue {
         &self.catalogue

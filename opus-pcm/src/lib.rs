@@ -34,6 +34,7 @@
 //! the collector publishes it outside its public spec.
 
 pub mod capture;
+pub mod client;
 pub mod endpoints;
 pub mod observe;
 pub mod operations;
@@ -41,6 +42,7 @@ pub mod report;
 pub mod sender;
 
 pub use capture::{OPENDATA_TOPIC, PRIVATE_TOPIC, PcmLayer, PcmReporter, PcmService, SINGLE_TOPIC};
+pub use client::PcmCallObserver;
 pub use endpoints::{Endpoint, EndpointCatalogue};
 pub use report::{AdditionalInfo, ClientCall, OpendataReport, PrivateReport, Role};
 pub use sender::{

@@ -145,6 +145,13 @@ pub fn peek_header(token: &str) -> Result<JoseHeader, JwsError> {
     Ok(JoseHeader::parse(&header_json)?)
 }
 
+/// Reads the payload of a compact JWS as JSON without verifying anything:
+/// for reports and logs of what was answered, never for a decision.
+pub fn peek_claims(token: &str) -> Option<serde_json::Value> {
+    let (_, payload_b64, _) = split(token).ok()?;
+    serde_json::from_slice(&b64_decode(payload_b64)?).ok()
+}
+
 /// Verifies a compact JWS against trusted `keys` under `policy`.
 ///
 /// # Errors
