@@ -239,7 +239,29 @@ struct Participant {
     directory: Value,
 }
 
-async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Participant {
+/// The mutual-TLS client configuration of `https`'s identity.
+fn https_tls(https: &Https) -> Arc<rustls::ClientConfig> {
+    let (chain, key) = https.identity.clone().unwrap();
+    mtls::client_config(
+        &https.anchors,
+        chain,
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+    )
+    .unwrap()
+}
+
+/// A participant registered with the directory, before registering with
+/// the bank.
+struct Enrolled {
+    https: Https,
+    keys: SoftwareKeyCustody,
+    signer: Arc<dyn opus_core::keys::JwsSigner>,
+    directory: Value,
+    discovery: Value,
+    webhooks: Vec<String>,
+}
+
+async fn enrol(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Enrolled {
     // Registered without a trailing slash, as the profile requires.
     let webhooks: Vec<&str> = webhook
         .map(|u| u.as_str().trim_end_matches('/'))
@@ -294,57 +316,77 @@ async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Partici
     let mut chain = pem_certs(directory["transport_certificate_pem"].as_str().unwrap());
     chain.extend(pem_certs(directory["ca_pem"].as_str().unwrap()));
     https.identity = Some((chain, transport_key.serialize_der()));
-
-    // 2. Discovery and DCR with the software statement.
     let discovery = https
         .get(&issuer_url(bank, ".well-known/openid-configuration"))
         .await
         .body;
+    Enrolled {
+        https,
+        keys,
+        signer,
+        directory,
+        discovery,
+        webhooks: webhooks.iter().map(|w| (*w).to_owned()).collect(),
+    }
+}
+
+/// The registration metadata of `enrolled` (its software statement apart).
+fn registration_metadata(enrolled: &Enrolled) -> Value {
+    json!({
+        "redirect_uris": [REDIRECT],
+        "webhook_uris": enrolled.webhooks,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "PS256",
+        "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+        "response_types": ["code id_token"],
+        "id_token_signed_response_alg": "PS256",
+        "id_token_encrypted_response_alg": "RSA-OAEP",
+        "id_token_encrypted_response_enc": "A256GCM",
+        "request_object_signing_alg": "PS256",
+        "jwks_uri": enrolled.directory["software_jwks_uri"],
+    })
+}
+
+impl Enrolled {
+    fn participant(self, bank: &LoopbackBank, client_id: ClientId) -> Participant {
+        Participant {
+            https: self.https,
+            clock: bank.clock(),
+            signer: self.signer,
+            custody: Arc::new(self.keys),
+            client_id,
+            discovery: self.discovery,
+            directory: self.directory,
+        }
+    }
+}
+
+async fn join(bank: &LoopbackBank, role: &str, webhook: Option<&Url>) -> Participant {
+    let enrolled = enrol(bank, role, webhook).await;
+    // DCR by hand, with the software statement.
     let endpoint = |name: &str| {
         Url::parse(
-            discovery["mtls_endpoint_aliases"][name]
+            enrolled.discovery["mtls_endpoint_aliases"][name]
                 .as_str()
-                .or_else(|| discovery[name].as_str())
+                .or_else(|| enrolled.discovery[name].as_str())
                 .unwrap(),
         )
         .unwrap()
     };
-    let dcr = https
+    let mut metadata = registration_metadata(&enrolled);
+    metadata["software_statement"] = enrolled.directory["software_statement"].clone();
+    let dcr = enrolled
+        .https
         .send(
             Method::POST,
             &endpoint("registration_endpoint"),
             &[],
-            Some((
-                "application/json",
-                json!({
-                    "software_statement": directory["software_statement"],
-                    "redirect_uris": [REDIRECT],
-                    "webhook_uris": webhooks,
-                    "token_endpoint_auth_method": "private_key_jwt",
-                    "token_endpoint_auth_signing_alg": "PS256",
-                    "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
-                    "response_types": ["code id_token"],
-                    "id_token_signed_response_alg": "PS256",
-                    "id_token_encrypted_response_alg": "RSA-OAEP",
-                    "id_token_encrypted_response_enc": "A256GCM",
-                    "request_object_signing_alg": "PS256",
-                    "jwks_uri": directory["software_jwks_uri"],
-                })
-                .to_string(),
-            )),
+            Some(("application/json", metadata.to_string())),
         )
         .await;
     assert_eq!(dcr.status, StatusCode::CREATED, "{}", dcr.body);
     let client_id = ClientId::new(dcr.body["client_id"].as_str().unwrap()).unwrap();
-    Participant {
-        https,
-        clock: bank.clock(),
-        signer,
-        custody: Arc::new(keys),
-        client_id,
-        discovery,
-        directory,
-    }
+    enrolled.participant(bank, client_id)
 }
 
 impl Participant {
@@ -1411,13 +1453,7 @@ async fn the_json_log_of_each_call_carries_its_interaction_id_and_no_personal_da
 impl Participant {
     /// The participant's mutual-TLS client configuration.
     fn tls(&self) -> Arc<rustls::ClientConfig> {
-        let (chain, key) = self.https.identity.clone().unwrap();
-        mtls::client_config(
-            &self.https.anchors,
-            chain,
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-        )
-        .unwrap()
+        https_tls(&self.https)
     }
 
     /// The SDK's FAPI client for this participant, its calls reported by
@@ -1495,7 +1531,38 @@ async fn a_fintech_pays_and_reads_with_the_sdk_clients_and_every_call_pairs() {
     ))
     .unwrap();
     let payer = join(&bank, "PAGTO", Some(&webhook)).await;
-    let reader = join(&bank, "DADOS", None).await;
+    // The data receiver registers with the SDK's client (DCR), then
+    // updates its registration (DCM).
+    let enrolled = enrol(&bank, "DADOS", None).await;
+    let client_tls = https_tls(&enrolled.https);
+    let server = opus_fapi::client::ServerMetadata::discover(
+        &client_tls,
+        bank.issuer().as_str().trim_end_matches('/'),
+    )
+    .await
+    .unwrap();
+    let statement = enrolled.directory["software_statement"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let registration = opus_fapi::client::register(
+        &client_tls,
+        &server,
+        &statement,
+        &registration_metadata(&enrolled),
+    )
+    .await
+    .unwrap();
+    let updated = opus_fapi::client::update_registration(
+        &client_tls,
+        &registration,
+        &statement,
+        &registration_metadata(&enrolled),
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated["client_id"], registration.client_id.as_str());
+    let reader = enrolled.participant(&bank, registration.client_id.clone());
 
     // The fintech reports its calls from its own outbox to the collector.
     let fintech_storage =

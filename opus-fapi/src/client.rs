@@ -704,3 +704,149 @@ impl FapiClient {
         .await
     }
 }
+
+// ---------------------------------------------------------------- registration
+
+/// A client's registration at an authorization server (RFC 7591/7592).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// `client_id`.
+    pub client_id: ClientId,
+    /// `registration_access_token`, for DCM.
+    pub registration_access_token: String,
+    /// `registration_client_uri`, for DCM.
+    pub registration_client_uri: url::Url,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field(
+                "registration_client_uri",
+                &self.registration_client_uri.as_str(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+async fn registration_call(
+    tls: &std::sync::Arc<rustls::ClientConfig>,
+    request: http::Request<bytes::Bytes>,
+    url: &url::Url,
+    expected: u16,
+) -> Result<serde_json::Value, ClientError> {
+    let answer = crate::mtls::exchange(tls, request, url, Duration::from_secs(15), 1 << 20).await?;
+    if answer.status.as_u16() != expected {
+        return Err(ClientError::Status {
+            status: answer.status.as_u16(),
+            body: String::from_utf8_lossy(&answer.body).into_owned(),
+        });
+    }
+    serde_json::from_slice(&answer.body).map_err(|_| ClientError::Invalid("registration response"))
+}
+
+fn registration_from(body: &serde_json::Value) -> Result<Registration, ClientError> {
+    let text = |name: &'static str| {
+        body.get(name)
+            .and_then(serde_json::Value::as_str)
+            .ok_or(ClientError::Invalid(name))
+    };
+    Ok(Registration {
+        client_id: ClientId::new(text("client_id")?)
+            .map_err(|_| ClientError::Invalid("client_id"))?,
+        registration_access_token: text("registration_access_token")?.to_owned(),
+        registration_client_uri: url::Url::parse(text("registration_client_uri")?)
+            .map_err(|_| ClientError::Invalid("registration_client_uri"))?,
+    })
+}
+
+/// Registers with `server` (DCR, RFC 7591 as FAPI-BR profiles it) over
+/// `tls` (the transport certificate of the software statement):
+/// `metadata` (redirect and webhook URIs, `jwks_uri`, algorithms…) with the
+/// directory's `software_statement`.
+///
+/// # Errors
+/// [`ClientError`] when the server has no registration endpoint, refuses
+/// (the body says why) or cannot be reached.
+pub async fn register(
+    tls: &std::sync::Arc<rustls::ClientConfig>,
+    server: &ServerMetadata,
+    software_statement: &str,
+    metadata: &serde_json::Value,
+) -> Result<Registration, ClientError> {
+    let url = server
+        .registration_endpoint
+        .clone()
+        .ok_or(ClientError::Invalid("registration_endpoint"))?;
+    let mut body = metadata.clone();
+    body["software_statement"] = serde_json::Value::String(software_statement.to_owned());
+    let request = http::Request::post(url.as_str())
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(bytes::Bytes::from(body.to_string()))
+        .map_err(|_| ClientError::Invalid("registration request"))?;
+    registration_from(&registration_call(tls, request, &url, 201).await?)
+}
+
+/// Updates `registration` with `metadata` (DCM, RFC 7592 `PUT`), e.g. after
+/// a key rotation or new redirect URIs; the registration is kept.
+///
+/// # Errors
+/// [`ClientError`] when the server refuses or cannot be reached.
+pub async fn update_registration(
+    tls: &std::sync::Arc<rustls::ClientConfig>,
+    registration: &Registration,
+    software_statement: &str,
+    metadata: &serde_json::Value,
+) -> Result<serde_json::Value, ClientError> {
+    let mut body = metadata.clone();
+    body["client_id"] = serde_json::Value::String(registration.client_id.to_string());
+    body["software_statement"] = serde_json::Value::String(software_statement.to_owned());
+    let url = &registration.registration_client_uri;
+    let request = http::Request::put(url.as_str())
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(
+            http::header::AUTHORIZATION,
+            format!("Bearer {}", registration.registration_access_token),
+        )
+        .body(bytes::Bytes::from(body.to_string()))
+        .map_err(|_| ClientError::Invalid("registration request"))?;
+    registration_call(tls, request, url, 200).await
+}
+
+/// The authorisation servers of the directory's active participants that
+/// offer API `family` (e.g. `payments-pix`, `accounts`) in a version starting
+/// with `version` (e.g. `4.`): each with its organisation.
+///
+/// # Errors
+/// [`opus_core::directory::DirectoryError`] when the directory fails.
+pub async fn find_servers(
+    directory: &dyn opus_core::directory::Directory,
+    family: &str,
+    version: &str,
+) -> Result<
+    Vec<(
+        opus_core::OrganisationId,
+        opus_core::directory::AuthorisationServer,
+    )>,
+    opus_core::directory::DirectoryError,
+> {
+    Ok(directory
+        .participants()
+        .await?
+        .into_iter()
+        .filter(|org| org.active)
+        .flat_map(|org| {
+            let id = org.id;
+            org.authorisation_servers
+                .into_iter()
+                .filter(|server| {
+                    server
+                        .api_resources
+                        .iter()
+                        .any(|r| r.family == family && r.version.starts_with(version))
+                })
+                .map(move |server| (id, server))
+        })
+        .collect())
+}

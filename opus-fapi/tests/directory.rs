@@ -371,3 +371,55 @@ async fn an_unknown_kid_gets_a_fresher_keystore_but_not_more_than_once_a_minute(
     );
     assert_eq!(directory.hits(&path), 2);
 }
+
+#[tokio::test]
+async fn a_fintech_finds_the_servers_offering_an_api_version() {
+    use opus_core::directory::{ApiResource, AuthorisationServer, Organisation};
+    let directory = opus_testkit::MockDirectory::new();
+    let server = |name: &str, family: &str, version: &str| AuthorisationServer {
+        id: opus_core::AuthorisationServerId::random(),
+        customer_friendly_name: name.to_owned(),
+        discovery_document: url::Url::parse(&format!(
+            "https://auth.{name}.test/.well-known/openid-configuration"
+        ))
+        .unwrap(),
+        payload_signing_jwks: None,
+        api_resources: vec![ApiResource {
+            family: family.to_owned(),
+            version: version.to_owned(),
+            endpoints: Vec::new(),
+        }],
+    };
+    let organisation = |active: bool, servers: Vec<AuthorisationServer>| Organisation {
+        id: opus_core::OrganisationId::random(),
+        name: "Banco".to_owned(),
+        registration_number: "11222333000181".to_owned(),
+        active,
+        roles: vec![Role::Conta],
+        authorisation_servers: servers,
+    };
+    directory.add_organisation(organisation(
+        true,
+        vec![
+            server("azul", "payments-pix", "4.0.0"),
+            server("verde", "payments-pix", "3.0.1"),
+            server("rosa", "accounts", "2.4.2"),
+        ],
+    ));
+    directory.add_organisation(organisation(
+        false,
+        vec![server("cinza", "payments-pix", "4.0.0")],
+    ));
+    let found = opus_fapi::client::find_servers(&directory, "payments-pix", "4.")
+        .await
+        .unwrap();
+    let names: Vec<&str> = found
+        .iter()
+        .map(|(_, s)| s.customer_friendly_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["azul"],
+        "active participants, that family, that major version"
+    );
+}
