@@ -1545,23 +1545,64 @@ async fn a_fintech_pays_and_reads_with_the_sdk_clients_and_every_call_pairs() {
         .as_str()
         .unwrap()
         .to_owned();
-    let registration = opus_fapi::client::register(
-        &client_tls,
-        &server,
-        &statement,
-        &registration_metadata(&enrolled),
+    // Kept in the fintech's store: registered once, then reused, then
+    // updated when the metadata changes (a new webhook URI).
+    let fintech_store = opus_core::Storage::from_backend(Arc::new(opus_store::MemoryStore::new()));
+    let sealer = opus_core::seal::Sealer::open_or_create(
+        Arc::new(opus_testkit::TestKeyCustody::new("fintech-seal")),
+        fintech_store.data_keys.clone(),
+        clock.clone(),
     )
     .await
     .unwrap();
-    let updated = opus_fapi::client::update_registration(
-        &client_tls,
-        &registration,
-        &statement,
-        &registration_metadata(&enrolled),
-    )
-    .await
-    .unwrap();
-    assert_eq!(updated["client_id"], registration.client_id.as_str());
+    let owner = opus_core::BrandId::new("fintech").unwrap();
+    let keeping = opus_fapi::client::RegistrationKeeping {
+        storage: &fintech_store,
+        sealer: &sealer,
+        owner: &owner,
+    };
+    let software =
+        opus_core::SoftwareStatementId::parse(enrolled.directory["software_id"].as_str().unwrap())
+            .unwrap();
+    let mut metadata = registration_metadata(&enrolled);
+    let ensure = async |metadata: &Value| {
+        opus_fapi::client::ensure_registered(
+            keeping,
+            &client_tls,
+            &server,
+            &software,
+            &statement,
+            metadata,
+            clock.now(),
+        )
+        .await
+        .unwrap()
+    };
+    let registration = ensure(&metadata).await;
+    assert_eq!(
+        ensure(&metadata).await,
+        registration,
+        "reused, not registered again"
+    );
+    // A second registration of the statement would be refused: it was reused.
+    assert!(
+        opus_fapi::client::register(&client_tls, &server, &statement, &metadata)
+            .await
+            .is_err()
+    );
+    metadata["webhook_uris"] = json!(["https://127.0.0.1/fintech/webhooks"]);
+    let updated = ensure(&metadata).await;
+    assert_eq!(
+        updated.client_id, registration.client_id,
+        "updated in place (DCM)"
+    );
+    let kept = fintech_store
+        .registrations
+        .get_registration(&owner, &server.issuer, &software)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.client_id, registration.client_id);
     let reader = enrolled.participant(&bank, registration.client_id.clone());
 
     // The fintech reports its calls from its own outbox to the collector.

@@ -13,9 +13,9 @@
 //! has its own `x-fapi-interaction-id`, and its CLIENT report when the
 //! client has an `opus_pcm::PcmCallObserver`.
 //!
-//! Not here yet: registering with each transmitter (DCR/DCM driven by the
-//! directory), typed models of every data API, and the local accounting of
-//! the operational limits.
+//! Registration with each transmitter is
+//! `opus_fapi::client::ensure_registered`. Not here yet: typed models of
+//! every data API, and the local accounting of the operational limits.
 
 use std::sync::Mutex;
 

@@ -850,3 +850,95 @@ pub async fn find_servers(
         })
         .collect())
 }
+
+/// Where a client keeps its registrations, sealed (every replica uses the
+/// same one).
+#[derive(Clone, Copy)]
+pub struct RegistrationKeeping<'a> {
+    /// The registrations port.
+    pub storage: &'a opus_core::Storage,
+    /// Seals the registration access token.
+    pub sealer: &'a opus_core::seal::Sealer,
+    /// Whose registrations (the institution or app; a tenant).
+    pub owner: &'a opus_core::BrandId,
+}
+
+impl std::fmt::Debug for RegistrationKeeping<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationKeeping")
+            .field("owner", self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The registration of `software_statement_id` at `server`, kept in
+/// `keeping`: registered (DCR) when there is none, updated (DCM) when
+/// `metadata` changed since (new keys, redirect or webhook URIs), reused as
+/// it is otherwise.
+///
+/// # Errors
+/// [`ClientError`] when the server refuses or the store fails.
+pub async fn ensure_registered(
+    keeping: RegistrationKeeping<'_>,
+    tls: &std::sync::Arc<rustls::ClientConfig>,
+    server: &ServerMetadata,
+    software_statement_id: &opus_core::SoftwareStatementId,
+    software_statement: &str,
+    metadata: &serde_json::Value,
+    now: Timestamp,
+) -> Result<Registration, ClientError> {
+    let store_failed = |_| ClientError::Invalid("registration store");
+    let digest = b64_encode(digest::digest(
+        &digest::SHA256,
+        metadata.to_string().as_bytes(),
+    ));
+    let record_id = format!("{}|{software_statement_id}", server.issuer);
+    let context = opus_core::seal::SealContext::new("registration", keeping.owner, &record_id);
+    let stored = keeping
+        .storage
+        .registrations
+        .get_registration(keeping.owner, &server.issuer, software_statement_id)
+        .await
+        .map_err(store_failed)?;
+    let registration = match stored {
+        Some(record) => {
+            let token: String = keeping
+                .sealer
+                .open_json(&context, &record.registration_access_token)
+                .await
+                .map_err(|_| ClientError::Invalid("registration access token"))?;
+            let registration = Registration {
+                client_id: record.client_id.clone(),
+                registration_access_token: token,
+                registration_client_uri: url::Url::parse(&record.registration_client_uri)
+                    .map_err(|_| ClientError::Invalid("registration_client_uri"))?,
+            };
+            if record.metadata_digest == digest {
+                return Ok(registration);
+            }
+            update_registration(tls, &registration, software_statement, metadata).await?;
+            registration
+        }
+        None => register(tls, server, software_statement, metadata).await?,
+    };
+    let sealed = keeping
+        .sealer
+        .seal_json(&context, &registration.registration_access_token)
+        .map_err(|_| ClientError::Invalid("sealing"))?;
+    keeping
+        .storage
+        .registrations
+        .put_registration(&opus_core::store::RegistrationRecord {
+            owner: keeping.owner.clone(),
+            issuer: server.issuer.clone(),
+            software_statement_id: *software_statement_id,
+            client_id: registration.client_id.clone(),
+            registration_client_uri: registration.registration_client_uri.to_string(),
+            registration_access_token: sealed,
+            metadata_digest: digest,
+            updated_at: now,
+        })
+        .await
+        .map_err(store_failed)?;
+    Ok(registration)
+}

@@ -16,9 +16,11 @@
 //! has its own `x-fapi-interaction-id`, and its CLIENT report when the
 //! client has an `opus_pcm::PcmCallObserver`.
 //!
-//! Not here yet: registering with each holder (DCR/DCM driven by the
-//! directory), automatic payments, and a JSON facade for non-Rust
-//! applications.
+//! Registration with each holder is `opus_fapi::client::ensure_registered`
+//! (DCR once, DCM when the metadata changes, kept through the storage
+//! port), and `opus_fapi::client::find_servers` finds the holders offering
+//! an API version in the directory. Not here yet: automatic payments, and a
+//! JSON facade for non-Rust applications.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;

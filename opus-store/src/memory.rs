@@ -16,11 +16,11 @@ use opus_core::store::{
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
     CounterOutcome, CounterStore, DailyCallStats, GrantStore, IdempotencyBegin, IdempotencyScope,
     IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
-    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, ReplayGuard, ReplayScope,
-    RequestFingerprint, StoreError, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic,
-    Window, latency_bucket,
+    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, RegistrationRecord,
+    RegistrationStore, ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse,
+    TokenHash, TokenKind, TokenRecord, Topic, Window, latency_bucket,
 };
-use opus_core::{Date, Timestamp};
+use opus_core::{Date, SoftwareStatementId, Timestamp};
 
 /// Every storage port in process memory.
 ///
@@ -61,6 +61,7 @@ struct State {
     outages: BTreeMap<(BrandId, String), OutageRecord>,
     call_stats: BTreeMap<(BrandId, String, Date), DailyCallStats>,
     call_seconds: HashMap<(BrandId, String, i64), u64>,
+    registrations: HashMap<(BrandId, String, SoftwareStatementId), RegistrationRecord>,
 }
 
 struct CodeEntry {
@@ -1150,5 +1151,34 @@ impl OperationsStore for MemoryStore {
             .filter(|((b, _, day), _)| b == brand && *day >= from && *day <= to)
             .map(|(_, stats)| stats.clone())
             .collect())
+    }
+}
+
+#[async_trait]
+impl RegistrationStore for MemoryStore {
+    async fn get_registration(
+        &self,
+        owner: &BrandId,
+        issuer: &str,
+        software_statement_id: &SoftwareStatementId,
+    ) -> Result<Option<RegistrationRecord>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .registrations
+            .get(&(owner.clone(), issuer.to_owned(), *software_statement_id))
+            .cloned())
+    }
+
+    async fn put_registration(&self, record: &RegistrationRecord) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        state.registrations.insert(
+            (
+                record.owner.clone(),
+                record.issuer.clone(),
+                record.software_statement_id,
+            ),
+            record.clone(),
+        );
+        Ok(())
     }
 }

@@ -36,6 +36,7 @@ mod interactions;
 mod operations;
 mod outbox;
 mod payments;
+mod registrations;
 mod replay;
 
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub use outbox::{
     deliver_once, retry_backoff,
 };
 pub use payments::{PaymentRecord, PaymentStore};
+pub use registrations::{RegistrationRecord, RegistrationStore};
 pub use replay::{ReplayGuard, ReplayScope};
 
 use crate::seal::DataKeyStore;
@@ -130,6 +132,8 @@ pub struct Storage {
     pub interactions: Arc<dyn InteractionStore>,
     /// Outages and call statistics.
     pub operations: Arc<dyn OperationsStore>,
+    /// This institution's registrations at other authorization servers.
+    pub registrations: Arc<dyn RegistrationStore>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -153,7 +157,8 @@ impl Storage {
             + DataKeyStore
             + AuditLog
             + InteractionStore
-            + OperationsStore,
+            + OperationsStore
+            + RegistrationStore,
     {
         Self {
             consents: backend.clone(),
@@ -167,7 +172,8 @@ impl Storage {
             data_keys: backend.clone(),
             audit: backend.clone(),
             interactions: backend.clone(),
-            operations: backend,
+            operations: backend.clone(),
+            registrations: backend,
         }
     }
 }

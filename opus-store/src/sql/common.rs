@@ -21,7 +21,7 @@ use opus_core::store::{
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
     CounterOutcome, CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope,
     IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
-    CallSample, DailyCallStats, latency_bucket, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
+    CallSample, DailyCallStats, latency_bucket, Outbox, RegistrationRecord, RegistrationStore, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
     ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse, TokenHash,
     TokenKind, TokenRecord, Topic, Window,
 };
@@ -1389,5 +1389,61 @@ impl OperationsStore for Store {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl RegistrationStore for Store {
+    async fn get_registration(
+        &self,
+        owner: &BrandId,
+        issuer: &str,
+        software_statement_id: &opus_core::SoftwareStatementId,
+    ) -> Result<Option<RegistrationRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM registrations WHERE owner = $1 AND issuer = $2 AND software_statement_id = $3",
+        )
+        .bind(owner.as_str())
+        .bind(issuer)
+        .bind(software_statement_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(RegistrationRecord {
+            owner: BrandId::new(get::<String>(&row, "owner")?).map_err(|_| corrupt("owner"))?,
+            issuer: get(&row, "issuer")?,
+            software_statement_id: opus_core::SoftwareStatementId::parse(&get::<String>(&row, "software_statement_id")?)
+                .map_err(|_| corrupt("software statement"))?,
+            client_id: ClientId::new(get::<String>(&row, "client_id")?).map_err(|_| corrupt("client id"))?,
+            registration_client_uri: get(&row, "registration_client_uri")?,
+            registration_access_token: Sealed::from_stored(get(&row, "registration_access_token")?)
+                .map_err(|_| corrupt("registration access token"))?,
+            metadata_digest: get(&row, "metadata_digest")?,
+            updated_at: ts(get(&row, "updated_at")?)?,
+        }))
+    }
+
+    async fn put_registration(&self, record: &RegistrationRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO registrations (owner, issuer, software_statement_id, client_id, registration_client_uri, \
+             registration_access_token, metadata_digest, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (owner, issuer, software_statement_id) DO UPDATE SET client_id = excluded.client_id, \
+             registration_client_uri = excluded.registration_client_uri, \
+             registration_access_token = excluded.registration_access_token, \
+             metadata_digest = excluded.metadata_digest, updated_at = excluded.updated_at",
+        )
+        .bind(record.owner.as_str())
+        .bind(&record.issuer)
+        .bind(record.software_statement_id.to_string())
+        .bind(record.client_id.as_str())
+        .bind(&record.registration_client_uri)
+        .bind(record.registration_access_token.as_str())
+        .bind(&record.metadata_digest)
+        .bind(ms(record.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
     }
 }

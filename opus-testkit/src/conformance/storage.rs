@@ -1052,6 +1052,70 @@ pub async fn par_request_is_bound_and_expires(storage: Storage) {
     );
 }
 
+// ---------------------------------------------------------------- registrations
+
+/// A registration is read back as written, per owner, issuer and software
+/// statement, and writing it again replaces it.
+pub async fn registrations_round_trip_and_replace(storage: Storage) {
+    use opus_core::store::RegistrationRecord;
+    let f = Fixture::new(storage).await;
+    let store = &f.storage.registrations;
+    let statement = SoftwareStatementId::random();
+    let record = RegistrationRecord {
+        owner: f.brand.clone(),
+        issuer: "https://auth.banco.test".to_owned(),
+        software_statement_id: statement,
+        client_id: ClientId::new("client-1").unwrap(),
+        registration_client_uri: "https://auth.banco.test/register/client-1".to_owned(),
+        registration_access_token: f.seal_blob("registration", "client-1"),
+        metadata_digest: "digest-1".to_owned(),
+        updated_at: f.now(),
+    };
+    assert!(
+        store
+            .get_registration(&f.brand, &record.issuer, &statement)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.put_registration(&record).await.unwrap();
+    assert_eq!(
+        store
+            .get_registration(&f.brand, &record.issuer, &statement)
+            .await
+            .unwrap(),
+        Some(record.clone())
+    );
+    // Another owner, issuer or statement is another registration.
+    assert!(
+        store
+            .get_registration(&f.other_brand, &record.issuer, &statement)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_registration(&f.brand, "https://auth.other.test", &statement)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let updated = RegistrationRecord {
+        metadata_digest: "digest-2".to_owned(),
+        updated_at: f.at(60),
+        ..record.clone()
+    };
+    store.put_registration(&updated).await.unwrap();
+    assert_eq!(
+        store
+            .get_registration(&f.brand, &record.issuer, &statement)
+            .await
+            .unwrap(),
+        Some(updated)
+    );
+}
+
 // ---------------------------------------------------------------- operations
 
 /// Outages are listed when they overlap the window (ongoing ones too),
@@ -2333,6 +2397,7 @@ macro_rules! __storage_conformance_tests {
             tokens_are_revoked_by_token_grant_and_consent,
             refresh_token_rotation_is_single_use,
             expired_grants_are_purged,
+            registrations_round_trip_and_replace,
             outages_are_listed_by_window_and_replaced,
             call_stats_count_exactly_under_concurrency,
             interaction_round_trips_scoped_and_expiring,
