@@ -1691,6 +1691,47 @@ async fn a_fintech_pays_and_reads_with_the_sdk_clients_and_every_call_pairs() {
     }
     assert_eq!(initiator.status_of(&payment).as_deref(), Some("ACSC"));
 
+    // Automatic payments: a sweeping consent, then payments with its
+    // refresh token, within its limit.
+    let customer = sandbox_customer().unwrap();
+    let sweeping = initiator
+        .create_recurring_consent(json!({
+            "loggedUser": {"document": {"identification": customer.as_str(), "rel": "CPF"}},
+            "creditors": [{"personType": "PESSOA_NATURAL", "cpfCnpj": customer.as_str(), "name": "Cliente Sandbox"}],
+            "recurringConfiguration": {"sweeping": {"transactionLimit": "100.00"}},
+        }))
+        .await
+        .unwrap();
+    let params = payer.browse(&sweeping.pending.authorization_url).await;
+    let tokens = initiator.authorise(&sweeping, &params).await.unwrap();
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let today = clock.now().date_in_brasilia().to_string();
+    let compact: String = today.chars().filter(char::is_ascii_digit).collect();
+    let sweep = |n: u32, amount: &str| {
+        json!({
+            "endToEndId": format!("E12345678{compact}1500{n:011}"),
+            "date": today,
+            "payment": {"amount": amount, "currency": "BRL"},
+            "creditorAccount": {"ispb": "12345678", "issuer": "0001", "number": "9876543", "accountType": "SVGS"},
+            "cnpjInitiator": "11222333000181",
+            "localInstrument": "MANU",
+            "document": {"identification": customer.as_str(), "rel": "CPF"},
+        })
+    };
+    let swept = initiator
+        .pay_recurring(&refresh, sweep(1, "60.00"))
+        .await
+        .unwrap();
+    assert_eq!(swept["data"]["status"], "ACSC", "{swept}");
+    match initiator.pay_recurring(&refresh, sweep(2, "150.00")).await {
+        Err(opus_itp::ItpError::Refused {
+            status: 422, code, ..
+        }) => {
+            assert_eq!(code, "LIMITE_VALOR_TRANSACAO_CONSENTIMENTO_EXCEDIDO");
+        }
+        other => panic!("{other:?}"),
+    }
+
     // Data: one call for the consent and the URL, then the data, then revoke.
     // (Another participant of the directory: its own organisation.)
     let reader_reporter = PcmReporter::new(

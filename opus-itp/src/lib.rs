@@ -10,7 +10,10 @@
 //! signed, with an idempotency key. [`Initiator::payment`] reads a payment's
 //! status; [`WebhookReceiver`] answers the holder's webhooks (202) and has
 //! the initiator read the payment again, so its status follows without
-//! polling.
+//! polling. Automatic payments the same way:
+//! [`Initiator::create_recurring_consent`], [`Initiator::authorise`], then
+//! [`Initiator::pay_recurring`] for each payment with the consent's refresh
+//! token.
 //!
 //! Every call goes through an `opus_fapi::client::FapiClient`: each one
 //! has its own `x-fapi-interaction-id`, and its CLIENT report when the
@@ -19,8 +22,8 @@
 //! Registration with each holder is `opus_fapi::client::ensure_registered`
 //! (DCR once, DCM when the metadata changes, kept through the storage
 //! port), and `opus_fapi::client::find_servers` finds the holders offering
-//! an API version in the directory. Not here yet: automatic payments, and a
-//! JSON facade for non-Rust applications.
+//! an API version in the directory. Not here yet: a JSON facade for non-Rust
+//! applications.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -40,6 +43,8 @@ use url::Url;
 
 /// Payments API 4.0.0 under the holder's API base.
 pub const PAYMENTS_BASE: &str = "open-banking/payments/v4";
+/// Automatic Payments API 2.0.0 under the holder's API base.
+pub const AUTOMATIC_PAYMENTS_BASE: &str = "open-banking/automatic-payments/v2";
 
 /// Why an initiator call failed.
 #[derive(Debug, thiserror::Error)]
@@ -275,6 +280,67 @@ impl Initiator {
             self.remember(item);
         }
         Ok(paid)
+    }
+
+    /// Creates a recurring consent of `data` (`loggedUser`, `creditors`,
+    /// `recurringConfiguration`…, Automatic Payments API 2.0.0) and pushes
+    /// its authorization request (`recurring-consent:` scope): where to
+    /// send the customer.
+    ///
+    /// # Errors
+    /// [`ItpError`] when the holder refuses or cannot be reached.
+    pub async fn create_recurring_consent(
+        &self,
+        data: Value,
+    ) -> Result<ConsentInProgress, ItpError> {
+        let token = self.client.client_credentials("recurring-payments").await?;
+        let url = self.url(&format!("{AUTOMATIC_PAYMENTS_BASE}/recurring-consents"))?;
+        let created = self
+            .exchange(Method::POST, &url, &token.access_token, Some(data))
+            .await?;
+        let consent_id = created
+            .pointer("/data/recurringConsentId")
+            .and_then(Value::as_str)
+            .ok_or(ItpError::Client(ClientError::Invalid("recurringConsentId")))?
+            .to_owned();
+        let pending = self
+            .client
+            .push(
+                &format!("openid recurring-payments recurring-consent:{consent_id}"),
+                &self.redirect_uri,
+            )
+            .await?;
+        Ok(ConsentInProgress {
+            consent_id,
+            pending,
+        })
+    }
+
+    /// After the redirect: validates the answer and exchanges the code for
+    /// the recurring consent's tokens (the refresh token serves every later
+    /// payment).
+    ///
+    /// # Errors
+    /// [`ItpError`] when the authorization is refused.
+    pub async fn authorise(
+        &self,
+        consent: &ConsentInProgress,
+        params: &BTreeMap<String, String>,
+    ) -> Result<TokenResponse, ItpError> {
+        Ok(self.client.complete(&consent.pending, params).await?)
+    }
+
+    /// Posts one recurring Pix payment (`data` of `POST
+    /// /pix/recurring-payments`) with a fresh access token from the
+    /// consent's `refresh_token`; answers the payment.
+    ///
+    /// # Errors
+    /// [`ItpError`] when the holder refuses (limits, dates…).
+    pub async fn pay_recurring(&self, refresh_token: &str, data: Value) -> Result<Value, ItpError> {
+        let tokens = self.client.refresh(refresh_token).await?;
+        let url = self.url(&format!("{AUTOMATIC_PAYMENTS_BASE}/pix/recurring-payments"))?;
+        self.exchange(Method::POST, &url, &tokens.access_token, Some(data))
+            .await
     }
 
     fn remember(&self, item: &Value) {
