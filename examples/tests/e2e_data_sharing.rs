@@ -1794,3 +1794,163 @@ async fn a_fintech_pays_and_reads_with_the_sdk_clients_and_every_call_pairs() {
     }
     bank.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_rust_application_pays_and_reads_through_the_json_facade() {
+    use tower::ServiceExt;
+    let bank = LoopbackBank::start().await.unwrap();
+    let payer = join(&bank, "PAGTO", None).await;
+    let reader = join(&bank, "DADOS", None).await;
+    let storage = opus_core::Storage::from_backend(Arc::new(opus_store::MemoryStore::new()));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let owner = opus_core::BrandId::new("fintech").unwrap();
+    let reporter = opus_pcm::PcmReporter::new(
+        owner.clone(),
+        OrganisationIdOf::of(&payer),
+        storage.clone(),
+        clock.clone(),
+    );
+    let bank_keys: opus_core::keys::JwkSet =
+        serde_json::from_value(payer.https.get(&issuer_url(&bank, "jwks")).await.body).unwrap();
+    let initiator = Arc::new(opus_itp::Initiator::new(
+        payer.reported_client(&bank, reporter.clone()).await,
+        OrganisationIdOf::of(&payer),
+        opus_itp::HolderSettings {
+            api_base: bank.api_url("").unwrap(),
+            organisation: *bank.organisation_id(),
+            keys: bank_keys,
+            redirect_uri: Url::parse(REDIRECT).unwrap(),
+        },
+        clock.clone(),
+    ));
+    let receiver = Arc::new(opus_drx::DataReceiver::new(
+        reader.reported_client(&bank, reporter).await,
+        bank.api_url("").unwrap(),
+        Url::parse(REDIRECT).unwrap(),
+    ));
+    let sealer = Arc::new(
+        opus_core::seal::Sealer::open_or_create(
+            Arc::new(opus_testkit::TestKeyCustody::new("facade")),
+            storage.data_keys.clone(),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let facade = opus_itp::facade::Facade::new(owner, sealer, Some(initiator), Some(receiver));
+    let call = async |method: Method, path: &str, session: Option<&str>, body: Option<Value>| {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(session) = session {
+            request = request.header("x-opus-session", session);
+        }
+        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let response = facade
+            .clone()
+            .oneshot(request.body(Full::new(bytes)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+        )
+    };
+    let customer = sandbox_customer().unwrap();
+    let today = SystemClock.now().date_in_brasilia().to_string();
+
+    // A payment: the consent and the URL, then the payment, then its status.
+    let (status, started) = call(
+        Method::POST,
+        "/payments/consents",
+        None,
+        Some(json!({"data": {
+            "loggedUser": {"document": {"identification": customer.as_str(), "rel": "CPF"}},
+            "creditor": {"personType": "PESSOA_NATURAL", "cpfCnpj": "11144477735", "name": "João Souza"},
+            "payment": {"type": "PIX", "date": today, "currency": "BRL", "amount": "80.00",
+                "details": {"localInstrument": "MANU",
+                    "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}}}
+        }})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let url = Url::parse(started["authorizationUrl"].as_str().unwrap()).unwrap();
+    let callback = payer.browse(&url).await;
+    let (status, paid) = call(
+        Method::POST,
+        "/payments",
+        None,
+        Some(json!({"handle": started["handle"], "callback": callback, "payments": pix_order(&today, 3)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["data"][0]["status"], "ACSC");
+    let id = paid["data"][0]["paymentId"].as_str().unwrap();
+    let (status, read) = call(Method::GET, &format!("/payments/{id}"), None, None).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["data"]["status"], "ACSC");
+    // A handle that is not ours is refused.
+    let (status, _) = call(
+        Method::POST,
+        "/payments",
+        None,
+        Some(json!({"handle": "sealed.v1.not-a-handle", "callback": {}, "payments": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Data: the consent and the URL, a session, a read, the revocation.
+    let expiration = SystemClock
+        .now()
+        .saturating_add(Duration::from_secs(86_400))
+        .truncated_to_seconds()
+        .to_string();
+    let (status, started) = call(
+        Method::POST,
+        "/data/consents",
+        None,
+        Some(json!({"cpf": customer.as_str(), "permissions": ["ACCOUNTS_READ", "ACCOUNTS_BALANCES_READ", "RESOURCES_READ"],
+            "expirationDateTime": expiration, "scopes": "accounts resources"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let url = Url::parse(started["authorizationUrl"].as_str().unwrap()).unwrap();
+    let callback = reader.browse(&url).await;
+    let (status, session) = call(
+        Method::POST,
+        "/data/sessions",
+        None,
+        Some(json!({"handle": started["handle"], "callback": callback})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let session = session["session"].as_str().unwrap().to_owned();
+    let (status, accounts) = call(
+        Method::GET,
+        "/data/open-banking/accounts/v2/accounts",
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accounts}");
+    assert!(accounts["data"].as_array().is_some_and(|a| !a.is_empty()));
+    let consent = started["consentId"].as_str().unwrap();
+    let (status, _) = call(
+        Method::DELETE,
+        &format!("/data/consents/{consent}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    bank.stop().await;
+}
+
+/// A participant's directory organisation.
+struct OrganisationIdOf;
+
+impl OrganisationIdOf {
+    fn of(participant: &Participant) -> opus_core::OrganisationId {
+        opus_core::OrganisationId::parse(participant.directory["org_id"].as_str().unwrap()).unwrap()
+    }
+}

@@ -65,6 +65,23 @@ pub struct ConsentTokens {
 }
 
 impl ConsentTokens {
+    /// The tokens of `consent_id` (e.g. kept by the application between
+    /// calls).
+    pub fn new(consent_id: impl Into<String>, tokens: TokenResponse) -> Self {
+        Self {
+            consent_id: consent_id.into(),
+            tokens: Mutex::new(tokens),
+        }
+    }
+
+    /// The current tokens (renewed ones included).
+    pub fn tokens(&self) -> TokenResponse {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// The consent.
     pub fn consent_id(&self) -> &str {
         &self.consent_id

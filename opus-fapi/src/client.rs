@@ -270,7 +270,7 @@ pub enum ClientError {
 }
 
 /// A token endpoint's answer.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TokenResponse {
     /// `access_token`.
     pub access_token: String,
@@ -292,7 +292,7 @@ impl std::fmt::Display for TokenResponse {
 
 /// A pushed authorization waiting for the customer: where to send them,
 /// and what the answer must match.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PendingAuthorisation {
     /// Where to send the customer's browser.
     pub authorization_url: url::Url,

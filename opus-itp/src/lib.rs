@@ -22,8 +22,10 @@
 //! Registration with each holder is `opus_fapi::client::ensure_registered`
 //! (DCR once, DCM when the metadata changes, kept through the storage
 //! port), and `opus_fapi::client::find_servers` finds the holders offering
-//! an API version in the directory. Not here yet: a JSON facade for non-Rust
-//! applications.
+//! an API version in the directory. A JSON facade for non-Rust applications
+//! is [`facade::Facade`] (both journeys, stateless handles).
+
+pub mod facade;
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
