@@ -66,6 +66,7 @@ pub mod brand;
 pub mod clock;
 pub mod connector;
 pub mod consent;
+pub mod data_apis;
 pub mod datetime;
 pub mod directory;
 pub mod document;

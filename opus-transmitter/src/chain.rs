@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use opus_consent::DataConsents;
 use opus_core::connector::DataRequestContext;
-use opus_core::consent::{ConsentStatus, Permission};
+use opus_core::consent::ConsentStatus;
 use opus_core::envelope::PaginationKey;
 use opus_core::limits;
 use opus_core::seal::{SealContext, Sealer};
@@ -29,21 +29,7 @@ use opus_core::{ApiError, ApiErrorKind, BrandId, Clock, Document, ResourceId, St
 use opus_fapi::server::guard::VerifiedAccess;
 use serde::{Deserialize, Serialize};
 
-/// One endpoint of a data API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoint {
-    /// The method and path template, e.g.
-    /// `GET /open-banking/accounts/v2/accounts/{accountId}/balances` (the
-    /// operational-limit counter and the logs name the endpoint by it).
-    pub template: &'static str,
-    /// The token scope of the API.
-    pub scope: &'static str,
-    /// The consent permission the endpoint needs.
-    pub permission: Permission,
-    /// The minimum monthly quota (directory-and-limits §6); `None` where
-    /// operational limits do not apply (resources).
-    pub monthly_limit: Option<u64>,
-}
+pub use opus_core::data_apis::Endpoint;
 
 /// What the chain established for one call.
 #[derive(Debug)]
