@@ -12,6 +12,12 @@
 //! page by page, then revoked — with every call's CLIENT report paired with
 //! the bank's SERVER report at the metrics collector.
 //!
+//! The data receiver's typed reads and its local accounting of the
+//! monthly operational limits: it stops at the quota without calling (the
+//! bank would have answered 423), starts again the next month (its token
+//! renewed on the way), and never sends the customer's token outside the
+//! bank's API base.
+//!
 //! Payments the same way: a payment consent signed both ways, authorised
 //! and paid (ACSC, webhooks); scheduled payments that settle when the
 //! bank's `ManualClock` reaches their date or are cancelled before it; a
@@ -1953,4 +1959,188 @@ impl OrganisationIdOf {
     fn of(participant: &Participant) -> opus_core::OrganisationId {
         opus_core::OrganisationId::parse(participant.directory["org_id"].as_str().unwrap()).unwrap()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_receiver_reads_typed_records_and_stays_within_the_monthly_limits() {
+    use opus_core::connector::{Account, AccountBalances};
+    use opus_core::data_apis::endpoints;
+    use opus_drx::{CallBudget, DataReceiver, DrxError};
+
+    // The middle of a month, so that one step reaches the next one.
+    let start = SystemClock.now().date_in_brasilia();
+    let clock = Arc::new(opus_testkit::ManualClock::at(
+        opus_core::Timestamp::parse(&format!(
+            "{:04}-{:02}-15T12:00:00Z",
+            start.year(),
+            start.month()
+        ))
+        .unwrap(),
+    ));
+    let bank = LoopbackBank::start_with_clock(clock.clone()).await.unwrap();
+    let reader = join(&bank, "DADOS", None).await;
+    let storage = opus_core::Storage::from_backend(Arc::new(opus_store::MemoryStore::new()));
+    let ours = OrganisationIdOf::of(&reader);
+    let reporter = opus_pcm::PcmReporter::new(
+        opus_core::BrandId::new("fintech").unwrap(),
+        ours,
+        storage.clone(),
+        clock.clone(),
+    );
+    let sealer = Arc::new(
+        opus_core::seal::Sealer::open_or_create(
+            Arc::new(opus_testkit::TestKeyCustody::new("drx")),
+            storage.data_keys.clone(),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let budget = CallBudget::new(
+        storage.counters.clone(),
+        sealer,
+        clock.clone(),
+        opus_core::BrandId::new("loopback-bank").unwrap(),
+        ours,
+    )
+    // A lower quota than the minimum is ignored.
+    .raise(&endpoints::ACCOUNTS, 3);
+    assert_eq!(budget.limit(&endpoints::ACCOUNTS), Some(8));
+    assert_eq!(budget.limit(&endpoints::RESOURCES), None);
+    let receiver = DataReceiver::new(
+        reader.reported_client(&bank, reporter.clone()).await,
+        bank.api_url("").unwrap(),
+        Url::parse(REDIRECT).unwrap(),
+    )
+    .with_budget(budget);
+    let expiration = clock
+        .now()
+        .saturating_add(Duration::from_secs(90 * 86_400))
+        .truncated_to_seconds()
+        .to_string();
+    let consent = receiver
+        .create_consent(
+            &sandbox_customer().unwrap(),
+            &[
+                opus_core::consent::Permission::AccountsRead,
+                opus_core::consent::Permission::AccountsBalancesRead,
+                opus_core::consent::Permission::ResourcesRead,
+            ],
+            &expiration,
+            "accounts resources",
+        )
+        .await
+        .unwrap();
+    let params = reader.browse(&consent.pending.authorization_url).await;
+    let tokens = receiver.complete(&consent, &params).await.unwrap();
+    let accounts_path = DataReceiver::path_of(&endpoints::ACCOUNTS, &[], &[]).unwrap();
+
+    // Typed records, every page walked; follow-up pages do not count.
+    let paged = receiver
+        .records::<Account>(&tokens, "open-banking/accounts/v2/accounts?page-size=1", 10)
+        .await
+        .unwrap();
+    assert!(paged.len() >= 2, "{paged:?}");
+    let accounts = receiver.accounts(&tokens).await.unwrap();
+    assert_eq!(accounts, paged);
+    let budget = receiver.budget().unwrap();
+    assert_eq!(
+        budget.remaining(&tokens, &accounts_path).await.unwrap(),
+        Some(6)
+    );
+    let balances: AccountBalances = receiver
+        .account_balances(&tokens, accounts[0].account_id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(balances.available_amount.currency.as_str(), "BRL");
+    let balances_path = DataReceiver::path_of(
+        &endpoints::BALANCES,
+        &[accounts[0].account_id.as_str()],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        budget.remaining(&tokens, &balances_path).await.unwrap(),
+        Some(419)
+    );
+
+    // The quota of GET /accounts is 8 a month: six more calls, then the
+    // receiver refuses without calling.
+    for _ in 0..6 {
+        receiver.accounts(&tokens).await.unwrap();
+    }
+    assert_eq!(
+        budget.remaining(&tokens, &accounts_path).await.unwrap(),
+        Some(0)
+    );
+    match receiver.accounts(&tokens).await {
+        Err(DrxError::LimitReached { endpoint, limit }) => {
+            assert_eq!(endpoint, endpoints::ACCOUNTS.template);
+            assert_eq!(limit, 8);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The bank counted the same: a receiver without the budget meets its 423.
+    let unbudgeted = DataReceiver::new(
+        reader.reported_client(&bank, reporter.clone()).await,
+        bank.api_url("").unwrap(),
+        Url::parse(REDIRECT).unwrap(),
+    );
+    match unbudgeted.get(&tokens, &accounts_path).await {
+        Err(DrxError::Refused { status: 423, code }) => {
+            assert_eq!(code, "LIMITE_OPERACIONAL_EXCEDIDO");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The next month the quota is whole again; the access token expired
+    // meanwhile and is renewed with the consent's refresh token.
+    let before = tokens.tokens().access_token;
+    clock.advance(Duration::from_secs(20 * 86_400));
+    assert_eq!(
+        budget.remaining(&tokens, &accounts_path).await.unwrap(),
+        Some(8)
+    );
+    assert_eq!(receiver.accounts(&tokens).await.unwrap(), accounts);
+    assert_ne!(tokens.tokens().access_token, before);
+    assert_eq!(
+        budget.remaining(&tokens, &accounts_path).await.unwrap(),
+        Some(7)
+    );
+
+    // A refused call is given back.
+    match receiver
+        .account_balances(&tokens, "not-a-consented-account")
+        .await
+    {
+        Err(DrxError::Refused { status, .. }) => assert!(status == 403 || status == 404),
+        other => panic!("{other:?}"),
+    }
+    let foreign =
+        DataReceiver::path_of(&endpoints::BALANCES, &["not-a-consented-account"], &[]).unwrap();
+    assert_eq!(
+        budget.remaining(&tokens, &foreign).await.unwrap(),
+        Some(420)
+    );
+
+    // The customer's token goes nowhere but the bank's API base.
+    for elsewhere in [
+        "https://127.0.0.1:1/open-banking/accounts/v2/accounts",
+        "http://127.0.0.1/open-banking/accounts/v2/accounts",
+    ] {
+        assert!(
+            matches!(
+                receiver.get(&tokens, elsewhere).await,
+                Err(DrxError::Client(_))
+            ),
+            "{elsewhere}"
+        );
+    }
+    // Path parameters are encoded, not spliced.
+    assert_eq!(
+        DataReceiver::path_of(&endpoints::BALANCES, &["a/../b"], &[]).unwrap(),
+        "/open-banking/accounts/v2/accounts/a%2F..%2Fb/balances"
+    );
+    assert!(DataReceiver::path_of(&endpoints::BALANCES, &[], &[]).is_err());
+    bank.stop().await;
 }

@@ -27,7 +27,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_core::consent::Permission;
 use opus_core::seal::{SealContext, Sealed, Sealer};
-use opus_core::{BrandId, Cpf};
+use opus_core::{BrandId, Cpf, Document};
 use opus_drx::{ConsentTokens, DataReceiver};
 use opus_fapi::client::{PendingAuthorisation, TokenResponse};
 use serde_json::{Value, json};
@@ -130,18 +130,21 @@ impl Facade {
         ))
     }
 
-    fn started(
+    /// 201 with the consent, the customer's URL and the journey's handle
+    /// (`kept`, sealed).
+    fn started<T: serde::Serialize>(
         &self,
         kind: &str,
         consent_id: &str,
         pending: &PendingAuthorisation,
+        kept: &T,
     ) -> Result<(StatusCode, Value), Failure> {
         Ok((
             StatusCode::CREATED,
             json!({
                 "consentId": consent_id,
                 "authorizationUrl": pending.authorization_url.as_str(),
-                "handle": self.seal(kind, &(consent_id, pending))?,
+                "handle": self.seal(kind, kept)?,
             }),
         ))
     }
@@ -162,7 +165,12 @@ impl Facade {
             (&Method::POST, ["payments", "consents"]) => {
                 let data = body.get("data").cloned().ok_or_else(|| bad("data"))?;
                 let consent = self.initiator()?.create_payment_consent(data).await?;
-                self.started("payment-consent", &consent.consent_id, &consent.pending)
+                self.started(
+                    "payment-consent",
+                    &consent.consent_id,
+                    &consent.pending,
+                    &(&consent.consent_id, &consent.pending),
+                )
             }
             (&Method::POST, ["payments"]) => {
                 let handle = body
@@ -209,21 +217,30 @@ impl Facade {
                     .receiver()?
                     .create_consent(&cpf, &permissions, expiration, scopes)
                     .await?;
-                self.started("data-consent", &consent.consent_id, &consent.pending)
+                self.started(
+                    "data-consent",
+                    &consent.consent_id,
+                    &consent.pending,
+                    &(&consent.consent_id, &consent.customer, &consent.pending),
+                )
             }
             (&Method::POST, ["data", "sessions"]) => {
                 let handle = body
                     .get("handle")
                     .and_then(Value::as_str)
                     .ok_or_else(|| bad("handle"))?;
-                let (consent_id, pending): (String, PendingAuthorisation) =
+                let (consent_id, customer, pending): (String, Document, PendingAuthorisation) =
                     self.open("data-consent", handle).await?;
                 let consent = opus_drx::ConsentInProgress {
                     consent_id,
+                    customer,
                     pending,
                 };
                 let tokens = self.receiver()?.complete(&consent, &callback()?).await?;
-                let session = self.seal("data-session", &(tokens.consent_id(), tokens.tokens()))?;
+                let session = self.seal(
+                    "data-session",
+                    &(tokens.consent_id(), tokens.customer(), tokens.tokens()),
+                )?;
                 Ok((
                     StatusCode::CREATED,
                     json!({"consentId": consent.consent_id, "session": session}),
@@ -235,9 +252,9 @@ impl Facade {
             }
             (&Method::GET, ["data", rest @ ..]) => {
                 let session = session.ok_or_else(|| bad("x-opus-session"))?;
-                let (consent_id, tokens): (String, TokenResponse) =
+                let (consent_id, customer, tokens): (String, Document, TokenResponse) =
                     self.open("data-session", session).await?;
-                let tokens = ConsentTokens::new(consent_id, tokens);
+                let tokens = ConsentTokens::new(consent_id, customer, tokens);
                 let read = self.receiver()?.get(&tokens, &rest.join("/")).await?;
                 Ok((StatusCode::OK, read))
             }
