@@ -14,11 +14,12 @@ use opus_core::seal::{DataKeyStore, StoredDataKey};
 use opus_core::store::{
     AuditLog, AuditRecord, AuthorizationCodeRecord, CallSample, ClaimedMessage, ClientRecord,
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
-    CounterOutcome, CounterStore, DailyCallStats, GrantStore, IdempotencyBegin, IdempotencyScope,
-    IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
-    Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore, RegistrationRecord,
-    RegistrationStore, ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse,
-    TokenHash, TokenKind, TokenRecord, Topic, Window, latency_bucket,
+    CounterOutcome, CounterStore, DailyCallStats, DocumentStore, GrantStore, IdempotencyBegin,
+    IdempotencyScope, IdempotencyStore, InteractionRecord, InteractionStore, LeaseId,
+    OperationsStore, OutageRecord, Outbox, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
+    RegistrationRecord, RegistrationStore, ReplayGuard, ReplayScope, RequestFingerprint,
+    StoreError, StoredDocument, StoredResponse, TokenHash, TokenKind, TokenRecord, Topic, Window,
+    latency_bucket,
 };
 use opus_core::{Date, SoftwareStatementId, Timestamp};
 
@@ -62,6 +63,7 @@ struct State {
     call_stats: BTreeMap<(BrandId, String, Date), DailyCallStats>,
     call_seconds: HashMap<(BrandId, String, i64), u64>,
     registrations: HashMap<(BrandId, String, SoftwareStatementId), RegistrationRecord>,
+    documents: BTreeMap<(BrandId, String, String), StoredDocument>,
 }
 
 struct CodeEntry {
@@ -1179,6 +1181,92 @@ impl RegistrationStore for MemoryStore {
             ),
             record.clone(),
         );
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for MemoryStore {
+    async fn get_document(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<StoredDocument>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .documents
+            .get(&(owner.clone(), collection.to_owned(), key.to_owned()))
+            .cloned())
+    }
+
+    async fn put_document(
+        &self,
+        document: &StoredDocument,
+        expected: u64,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.lock()?;
+        let id = (
+            document.owner.clone(),
+            document.collection.clone(),
+            document.key.clone(),
+        );
+        let stored = state.documents.get(&id).map_or(0, |d| d.version);
+        if stored != expected {
+            return Err(StoreError::Conflict);
+        }
+        let version = expected + 1;
+        state.documents.insert(
+            id,
+            StoredDocument {
+                version,
+                ..document.clone()
+            },
+        );
+        Ok(version)
+    }
+
+    async fn documents_of(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+        person: &opus_core::seal::BlindIndex,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .documents
+            .values()
+            .filter(|d| {
+                &d.owner == owner && d.collection == collection && d.person.as_ref() == Some(person)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn documents(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .documents
+            .values()
+            .filter(|d| &d.owner == owner && d.collection == collection)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_document(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        state
+            .documents
+            .remove(&(owner.clone(), collection.to_owned(), key.to_owned()));
         Ok(())
     }
 }

@@ -7,9 +7,9 @@
 //!
 //! | rule | where |
 //! |---|---|
-//! | compare-and-set with a version | [`ConsentStore::update_consent`], [`InteractionStore::update_interaction`], [`PaymentStore::update_payment`], [`ClientStore::update_client`], [`PaymentStore::create_consuming`] |
+//! | compare-and-set with a version | [`DocumentStore::put_document`], [`ConsentStore::update_consent`], [`InteractionStore::update_interaction`], [`PaymentStore::update_payment`], [`ClientStore::update_client`], [`PaymentStore::create_consuming`] |
 //! | consume once | [`GrantStore::take_par`], [`GrantStore::redeem_code`], [`GrantStore::rotate_refresh_token`] |
-//! | insert if absent | [`ReplayGuard::insert_jti`], [`IdempotencyStore::begin`], every `insert` (`Conflict` on a duplicate) |
+//! | insert if absent | [`DocumentStore::put_document`] with version 0, [`ReplayGuard::insert_jti`], [`IdempotencyStore::begin`], every `insert` (`Conflict` on a duplicate) |
 //! | claim / ack / lease | [`Outbox::claim`], [`Outbox::ack`], [`Outbox::retry`] |
 //! | bounded increment | [`CounterStore::try_increment`] |
 //!
@@ -30,6 +30,7 @@ mod audit;
 mod clients;
 mod consents;
 mod counters;
+mod documents;
 mod grants;
 mod idempotency;
 mod interactions;
@@ -45,6 +46,7 @@ pub use audit::{AuditLog, AuditRecord};
 pub use clients::{ClientRecord, ClientStatus, ClientStore};
 pub use consents::{ConsentFilter, ConsentRecord, ConsentStore};
 pub use counters::{CounterKey, CounterOutcome, CounterStore};
+pub use documents::{DocumentStore, StoredDocument};
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, ParRecord, TokenHash, TokenKind,
     TokenRecord,
@@ -134,6 +136,9 @@ pub struct Storage {
     pub operations: Arc<dyn OperationsStore>,
     /// This institution's registrations at other authorization servers.
     pub registrations: Arc<dyn RegistrationStore>,
+    /// Sealed documents of the client-side applications (the open data
+    /// receiver).
+    pub documents: Arc<dyn DocumentStore>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -158,7 +163,8 @@ impl Storage {
             + AuditLog
             + InteractionStore
             + OperationsStore
-            + RegistrationStore,
+            + RegistrationStore
+            + DocumentStore,
     {
         Self {
             consents: backend.clone(),
@@ -173,7 +179,8 @@ impl Storage {
             audit: backend.clone(),
             interactions: backend.clone(),
             operations: backend.clone(),
-            registrations: backend,
+            registrations: backend.clone(),
+            documents: backend,
         }
     }
 }

@@ -21,7 +21,7 @@ use opus_core::store::{
     ClientStore, CodeRedemption, ConsentFilter, ConsentRecord, ConsentStore, CounterKey,
     CounterOutcome, CounterStore, GrantStore, IdempotencyBegin, IdempotencyScope,
     IdempotencyStore, InteractionRecord, InteractionStore, LeaseId, OperationsStore, OutageRecord,
-    CallSample, DailyCallStats, latency_bucket, Outbox, RegistrationRecord, RegistrationStore, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
+    CallSample, DailyCallStats, latency_bucket, Outbox, RegistrationRecord, RegistrationStore, DocumentStore, StoredDocument, OutboxMessage, ParRecord, PaymentRecord, PaymentStore,
     ReplayGuard, ReplayScope, RequestFingerprint, StoreError, StoredResponse, TokenHash,
     TokenKind, TokenRecord, Topic, Window,
 };
@@ -1444,6 +1444,126 @@ impl RegistrationStore for Store {
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+fn document_of(row: &DbRow) -> Result<StoredDocument, StoreError> {
+    let person: Option<String> = get(row, "person")?;
+    Ok(StoredDocument {
+        owner: BrandId::new(get::<String>(row, "owner")?).map_err(|_| corrupt("owner"))?,
+        collection: get(row, "collection")?,
+        key: get(row, "doc_key")?,
+        person: person
+            .map(BlindIndex::try_from)
+            .transpose()
+            .map_err(|_| corrupt("person"))?,
+        body: Sealed::from_stored(get(row, "body")?).map_err(|_| corrupt("document body"))?,
+        version: u64::try_from(get::<i64>(row, "version")?).map_err(|_| corrupt("version"))?,
+        updated_at: ts(get(row, "updated_at")?)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl DocumentStore for Store {
+    async fn get_document(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<StoredDocument>, StoreError> {
+        sqlx::query("SELECT * FROM documents WHERE owner = $1 AND collection = $2 AND doc_key = $3")
+            .bind(owner.as_str())
+            .bind(collection)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(document_of)
+            .transpose()
+    }
+
+    async fn put_document(&self, document: &StoredDocument, expected: u64) -> Result<u64, StoreError> {
+        let version = i64::try_from(expected + 1).map_err(|_| StoreError::Conflict)?;
+        let person = document.person.map(String::from);
+        let done = if expected == 0 {
+            sqlx::query(
+                "INSERT INTO documents (owner, collection, doc_key, person, body, version, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (owner, collection, doc_key) DO NOTHING",
+            )
+            .bind(document.owner.as_str())
+            .bind(&document.collection)
+            .bind(&document.key)
+            .bind(person)
+            .bind(document.body.as_str())
+            .bind(ms(document.updated_at))
+            .execute(&self.pool)
+            .await
+        } else {
+            sqlx::query(
+                "UPDATE documents SET person = $4, body = $5, version = $6, updated_at = $7 \
+                 WHERE owner = $1 AND collection = $2 AND doc_key = $3 AND version = $8",
+            )
+            .bind(document.owner.as_str())
+            .bind(&document.collection)
+            .bind(&document.key)
+            .bind(person)
+            .bind(document.body.as_str())
+            .bind(version)
+            .bind(ms(document.updated_at))
+            .bind(version - 1)
+            .execute(&self.pool)
+            .await
+        }
+        .map_err(db_error)?;
+        if done.rows_affected() == 1 {
+            Ok(expected + 1)
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn documents_of(
+        &self,
+        owner: &BrandId,
+        collection: &str,
+        person: &BlindIndex,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM documents WHERE owner = $1 AND collection = $2 AND person = $3 ORDER BY doc_key",
+        )
+        .bind(owner.as_str())
+        .bind(collection)
+        .bind(String::from(*person))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(document_of)
+        .collect()
+    }
+
+    async fn documents(&self, owner: &BrandId, collection: &str) -> Result<Vec<StoredDocument>, StoreError> {
+        sqlx::query("SELECT * FROM documents WHERE owner = $1 AND collection = $2 ORDER BY doc_key")
+            .bind(owner.as_str())
+            .bind(collection)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(document_of)
+            .collect()
+    }
+
+    async fn delete_document(&self, owner: &BrandId, collection: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM documents WHERE owner = $1 AND collection = $2 AND doc_key = $3")
+            .bind(owner.as_str())
+            .bind(collection)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 }

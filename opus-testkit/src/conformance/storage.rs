@@ -1116,6 +1116,142 @@ pub async fn registrations_round_trip_and_replace(storage: Storage) {
     );
 }
 
+// ---------------------------------------------------------------- documents
+
+/// Documents are compare-and-set by version (0: insert if absent), listed
+/// by collection and by person, scoped by owner, and deleted; of many
+/// concurrent writers of one version, exactly one wins.
+pub async fn documents_are_versioned_listed_and_raced(storage: Storage) {
+    use opus_core::store::StoredDocument;
+    let f = Fixture::new(storage).await;
+    let store = f.storage.documents.clone();
+    let maria = opus_core::seal::BlindIndex::from_bytes([7; 32]);
+    let joao = opus_core::seal::BlindIndex::from_bytes([9; 32]);
+    let doc = |key: &str, person: Option<opus_core::seal::BlindIndex>, body: &str| StoredDocument {
+        owner: f.brand.clone(),
+        collection: "accounts".to_owned(),
+        key: key.to_owned(),
+        person,
+        body: f.seal_blob("document", body),
+        version: 0,
+        updated_at: f.now(),
+    };
+    assert!(
+        store
+            .get_document(&f.brand, "accounts", "a")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let first = doc("a", Some(maria), "1");
+    assert_eq!(store.put_document(&first, 0).await.unwrap(), 1);
+    // Insert if absent: a second insert conflicts and changes nothing.
+    assert!(matches!(
+        store.put_document(&doc("a", Some(joao), "2"), 0).await,
+        Err(StoreError::Conflict)
+    ));
+    let read = store
+        .get_document(&f.brand, "accounts", "a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.version, 1);
+    assert_eq!(read.person, Some(maria));
+    assert_eq!(read.body, first.body);
+    // Update at the right version only.
+    assert!(matches!(
+        store.put_document(&doc("a", Some(maria), "3"), 2).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store
+            .put_document(&doc("a", Some(maria), "3"), 1)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(matches!(
+        store.put_document(&doc("never", None, "x"), 1).await,
+        Err(StoreError::Conflict)
+    ));
+    store
+        .put_document(&doc("b", Some(joao), "4"), 0)
+        .await
+        .unwrap();
+    store
+        .put_document(&doc("c", Some(maria), "5"), 0)
+        .await
+        .unwrap();
+    store.put_document(&doc("d", None, "6"), 0).await.unwrap();
+    let mut other = doc("a", Some(maria), "7");
+    other.owner = f.other_brand.clone();
+    store.put_document(&other, 0).await.unwrap();
+    let mut elsewhere = doc("e", Some(maria), "8");
+    elsewhere.collection = "balances".to_owned();
+    store.put_document(&elsewhere, 0).await.unwrap();
+    let keys = |docs: Vec<StoredDocument>| docs.into_iter().map(|d| d.key).collect::<Vec<_>>();
+    assert_eq!(
+        keys(
+            store
+                .documents_of(&f.brand, "accounts", &maria)
+                .await
+                .unwrap()
+        ),
+        ["a", "c"]
+    );
+    assert_eq!(
+        keys(store.documents(&f.brand, "accounts").await.unwrap()),
+        ["a", "b", "c", "d"]
+    );
+    store
+        .delete_document(&f.brand, "accounts", "a")
+        .await
+        .unwrap();
+    store
+        .delete_document(&f.brand, "accounts", "absent")
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(
+            store
+                .documents_of(&f.brand, "accounts", &maria)
+                .await
+                .unwrap()
+        ),
+        ["c"]
+    );
+    assert!(
+        store
+            .get_document(&f.other_brand, "accounts", "a")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A race on one version: exactly one writer wins.
+    let base = store
+        .get_document(&f.brand, "accounts", "b")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut racers = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        let mut next = base.clone();
+        next.body = f.seal_blob("document", &format!("race-{n}"));
+        racers.push(tokio::spawn(async move {
+            store.put_document(&next, base.version).await
+        }));
+    }
+    let mut won = 0;
+    for racer in racers {
+        if racer.await.unwrap().is_ok() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
+
 // ---------------------------------------------------------------- operations
 
 /// Outages are listed when they overlap the window (ongoing ones too),
@@ -2398,6 +2534,7 @@ macro_rules! __storage_conformance_tests {
             refresh_token_rotation_is_single_use,
             expired_grants_are_purged,
             registrations_round_trip_and_replace,
+            documents_are_versioned_listed_and_raced,
             outages_are_listed_by_window_and_replaced,
             call_stats_count_exactly_under_concurrency,
             interaction_round_trips_scoped_and_expiring,
