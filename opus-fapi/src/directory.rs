@@ -157,6 +157,7 @@ impl HttpDirectory {
             let tcp = TcpStream::connect((host.as_str(), port))
                 .await
                 .map_err(unavailable)?;
+            let _ = tcp.set_nodelay(true);
             let name = ServerName::try_from(host.clone())
                 .map_err(|_| invalid("a directory host is not a valid name"))?;
             let tls = TlsConnector::from(self.tls.clone())

@@ -229,6 +229,9 @@ pub async fn serve<S, B>(
             },
             () = &mut shutdown => return,
         };
+        // Answers go out at once: with Nagle's algorithm on, a small
+        // response waits for the peer's delayed ACK (tens of ms a call).
+        let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let service = service.clone();
         tokio::spawn(async move {
@@ -452,6 +455,8 @@ pub async fn exchange(
         let stream = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| error(Box::new(e)))?;
+        // No Nagle delay on requests (see `serve`).
+        let _ = stream.set_nodelay(true);
         let tls = connector
             .connect(name, stream)
             .await
