@@ -44,6 +44,7 @@ use opus_pcm::operations::{
 };
 use opus_pcm::{EndpointCatalogue, HttpsPcmTransport, PcmLayer, PcmPass, PcmReporter, PcmSender};
 use opus_store::MemoryStore;
+use opus_testkit::counters::RecordingCounters;
 use opus_testkit::{
     IssuedCertificate, MockDirectory, MockPcmCollector, OfbSubject, RecordingAuthenticator,
     SimulatedSpi, SyntheticBank, SyntheticOpenData, TestKeyCustody, TestPki,
@@ -97,6 +98,7 @@ pub struct LoopbackBank {
     pcm_sender: Arc<PcmSender>,
     /// Issues test server certificates the bank trusts (webhook receivers).
     server_pki: Arc<TestPki>,
+    counters: Arc<RecordingCounters>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -141,12 +143,27 @@ impl LoopbackBank {
     /// # Errors
     /// When the listener, the PKI or the server configuration cannot be set up.
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Result<Self, Failure> {
+        let synthetic = SyntheticBank::new(clock.now().date_in_brasilia());
+        Self::start_with_data(clock, synthetic).await
+    }
+
+    /// Starts the bank on `clock` over the back office `synthetic` (tests
+    /// that need more customers, or change the data as time passes).
+    ///
+    /// # Errors
+    /// As [`LoopbackBank::start`].
+    pub async fn start_with_data(
+        clock: Arc<dyn Clock>,
+        synthetic: SyntheticBank,
+    ) -> Result<Self, Failure> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = Url::parse(&format!(
             "https://127.0.0.1:{}/",
             listener.local_addr()?.port()
         ))?;
-        let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        let mut storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        let counters = Arc::new(RecordingCounters::new(storage.counters.clone()));
+        storage.counters = counters.clone();
         let sealer = Arc::new(
             Sealer::open_or_create(
                 Arc::new(TestKeyCustody::new("loopback-bank")),
@@ -171,7 +188,6 @@ impl LoopbackBank {
             Some(base.join("login")?),
             clock.clone(),
         ));
-        let synthetic = SyntheticBank::new(clock.now().date_in_brasilia());
         let keys: Arc<dyn KeyCustody> = Arc::new(
             SoftwareKeyCustody::builder()
                 .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
@@ -392,9 +408,16 @@ impl LoopbackBank {
             collector,
             pcm_sender: Arc::new(pcm_sender),
             server_pki,
+            counters,
             shutdown: Some(tx),
             task,
         })
+    }
+
+    /// The operational-limit counters as the bank kept them: each one's
+    /// highest count and the calls refused with 423.
+    pub fn limit_counters(&self) -> &RecordingCounters {
+        &self.counters
     }
 
     /// The brand's issuer.

@@ -89,6 +89,9 @@ struct SyntheticCustomer {
 #[derive(Debug, Clone)]
 pub struct SyntheticBank {
     customers: Arc<Vec<SyntheticCustomer>>,
+    /// Credit contracts taken after the bank started (see
+    /// [`SyntheticBank::add_contract`]).
+    later: Arc<std::sync::RwLock<Vec<(Cpf, SyntheticResource)>>>,
     brand_name: String,
     today: Date,
 }
@@ -369,17 +372,151 @@ impl SyntheticBank {
         }
         Self {
             customers: Arc::new(customers),
+            later: Arc::default(),
             brand_name: "Banco Azul".to_owned(),
             today,
         }
     }
 
+    /// The three customers above, and one generated customer for each of
+    /// `more` (a checking and a savings account, a credit card, and a
+    /// personal loan for about half of them), their data drawn from `seed`: two banks built
+    /// with other seeds hold other accounts of the same people.
+    pub fn with_customers(today: Date, more: &[Cpf], seed: u64) -> Self {
+        let mut bank = Self::new(today);
+        let mut customers = (*bank.customers).clone();
+        for (n, cpf) in more.iter().enumerate() {
+            if customers.iter().any(|c| &c.cpf == cpf) {
+                continue;
+            }
+            let base = seed
+                .wrapping_mul(1_000)
+                .wrapping_add(u64::try_from(n).unwrap_or(0) * 10);
+            let tag = format!("{}-{}", cpf.as_str(), seed);
+            let mut resources: Vec<SyntheticResource> = [
+                account(
+                    base + 1,
+                    &format!("acc-{tag}-corrente"),
+                    AccountType::ContaDepositoAVista,
+                    &format!("{:08}", base % 100_000_000 + 10_000_000),
+                    today,
+                    MARIA_CPF,
+                ),
+                account(
+                    base + 2,
+                    &format!("acc-{tag}-poupanca"),
+                    AccountType::ContaPoupanca,
+                    &format!("{:08}", (base + 1) % 100_000_000 + 10_000_000),
+                    today,
+                    JOAO_CPF,
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            resources.extend(other(
+                &format!("card-{tag}-visa"),
+                ResourceType::CreditCardAccount,
+            ));
+            if (base / 10 + seed).is_multiple_of(2) {
+                resources.extend(other(&format!("loan-{tag}-pessoal"), ResourceType::Loan));
+            }
+            customers.push(SyntheticCustomer {
+                cpf: cpf.clone(),
+                business: None,
+                name: format!("Cliente {}", n + 1),
+                resources,
+            });
+        }
+        bank.customers = Arc::new(customers);
+        bank
+    }
+
+    /// A valid CPF built from `n` (check digits computed): distinct `n`
+    /// give distinct CPFs, for generated customers.
+    pub fn generated_cpf(n: u32) -> Option<Cpf> {
+        let base = format!("{:09}", 100_000_000 + n % 800_000_000);
+        let digits: Vec<u32> = base.bytes().map(|b| u32::from(b - b'0')).collect();
+        let check = |values: &[u32], top: u32| {
+            let sum: u32 = values.iter().zip((2..=top).rev()).map(|(v, w)| v * w).sum();
+            let rest = sum % 11;
+            if rest < 2 { 0 } else { 11 - rest }
+        };
+        let first = check(&digits, 10);
+        let mut with_first = digits;
+        with_first.push(first);
+        let second = check(&with_first, 11);
+        Cpf::parse(&format!("{base}{first}{second}")).ok()
+    }
+
+    /// The customer takes a new credit contract `id` of `kind` (a loan, a
+    /// financing…). Consents share the resources they were authorised
+    /// with, so it is shared by the consents the customer authorises from
+    /// now on (the consent screen offers it), not by those already in force.
+    pub fn add_contract(&self, customer: &Cpf, kind: ResourceType, id: &str) {
+        if let Some(resource) = other(id, kind) {
+            self.later
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((customer.clone(), resource));
+        }
+    }
+
+    /// The customer's accounts (id, number) and their transactions as the
+    /// accounts API serves them, oldest first, for tests that compare a
+    /// receiver's copy with the source.
+    pub fn account_transactions(
+        &self,
+        customer: &Cpf,
+    ) -> Vec<(ResourceId, Vec<(Date, AccountTransaction)>)> {
+        self.customer(customer, None)
+            .map(|c| {
+                c.resources
+                    .iter()
+                    .filter(|r| r.status == ResourceStatus::Available)
+                    .filter_map(|r| {
+                        r.account
+                            .as_ref()
+                            .map(|a| (r.id.clone(), a.transactions.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The ids of the customer's resources of `kind` (accounts, cards,
+    /// contracts), the contracts taken later included.
+    pub fn resource_ids_of(&self, customer: &Cpf, kind: ResourceType) -> Vec<ResourceId> {
+        let mut ids: Vec<ResourceId> = self
+            .customer(customer, None)
+            .map(|c| {
+                c.resources
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .map(|r| r.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.extend(
+            self.later
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|(cpf, r)| cpf == customer && r.kind == kind)
+                .map(|(_, r)| r.id.clone()),
+        );
+        ids
+    }
+
     /// Every resource id of the customer `cpf` (acting for `business` when
     /// given), of every status: what a consent screen would offer.
     pub fn resource_ids(&self, cpf: &Cpf, business: Option<&Cnpj>) -> Vec<ResourceId> {
-        self.customer(cpf, business)
+        let mut ids: Vec<ResourceId> = self
+            .customer(cpf, business)
             .map(|c| c.resources.iter().map(|r| r.id.clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        ids.extend(self.later_of(cpf, business).into_iter().map(|r| r.id));
+        ids
     }
 
     fn customer(&self, cpf: &Cpf, business: Option<&Cnpj>) -> Option<&SyntheticCustomer> {
@@ -440,10 +577,12 @@ fn page_of<T: Clone>(all: &[T], window: Window) -> Page<T> {
 #[async_trait]
 impl ResourcesConnector for SyntheticBank {
     async fn resources(&self, ctx: &DataRequestContext) -> Result<Vec<Resource>, ConnectorError> {
+        let later = self.later_of(&ctx.customer, ctx.business_entity.as_ref());
         Ok(self
             .of(ctx)?
             .resources
             .iter()
+            .chain(later.iter())
             .filter(|r| ctx.resources.contains(&r.id))
             .map(|r| Resource {
                 resource_id: r.id.clone(),
@@ -695,31 +834,49 @@ impl SyntheticBank {
         ctx: &DataRequestContext,
         id: &ResourceId,
         kind: ResourceType,
-    ) -> Result<&SyntheticResource, ConnectorError> {
+    ) -> Result<(), ConnectorError> {
+        let later = self.later_of(&ctx.customer, ctx.business_entity.as_ref());
         let resource = self
             .of(ctx)?
             .resources
             .iter()
+            .chain(later.iter())
             .find(|r| &r.id == id && r.kind == kind && ctx.resources.contains(&r.id))
             .ok_or(ConnectorError::NotFound)?;
-        status_error(resource.status)?;
-        Ok(resource)
+        status_error(resource.status)
+    }
+
+    /// The contracts `customer` took after the bank started.
+    fn later_of(&self, customer: &Cpf, business: Option<&Cnpj>) -> Vec<SyntheticResource> {
+        if business.is_some() {
+            return Vec::new();
+        }
+        self.later
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(cpf, _)| cpf == customer)
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     fn listed(
         &self,
         ctx: &DataRequestContext,
         kind: ResourceType,
-    ) -> Result<Vec<&SyntheticResource>, ConnectorError> {
+    ) -> Result<Vec<SyntheticResource>, ConnectorError> {
+        let later = self.later_of(&ctx.customer, ctx.business_entity.as_ref());
         Ok(self
             .of(ctx)?
             .resources
             .iter()
+            .chain(later.iter())
             .filter(|r| {
                 r.kind == kind
                     && ctx.resources.contains(&r.id)
                     && r.status == ResourceStatus::Available
             })
+            .cloned()
             .collect())
     }
 
@@ -1199,9 +1356,11 @@ impl CustomerResources for SyntheticBank {
         else {
             return Ok(Vec::new());
         };
+        let later = self.later_of(&customer.subject, customer.business_entity.as_ref());
         Ok(found
             .resources
             .iter()
+            .chain(later.iter())
             .filter(|r| query.resource_types.contains(&r.kind))
             .map(|r| SelectableResource {
                 resource_id: r.id.clone(),
