@@ -2144,3 +2144,608 @@ async fn a_data_receiver_reads_typed_records_and_stays_within_the_monthly_limits
     assert!(DataReceiver::path_of(&endpoints::BALANCES, &[], &[]).is_err());
     bank.stop().await;
 }
+
+/// Every data call a client made: origin, path, answer status, when.
+struct Tally {
+    seen: std::sync::Mutex<Vec<(String, String, u16, opus_core::Timestamp)>>,
+}
+
+#[async_trait::async_trait]
+impl opus_fapi::client::CallObserver for Tally {
+    async fn observe(&self, call: opus_fapi::client::ObservedCall<'_>) {
+        self.seen.lock().unwrap().push((
+            call.url.origin().ascii_serialization(),
+            call.url.path().to_owned(),
+            call.answer.map_or(0, |a| a.status.as_u16()),
+            call.started,
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_data_receiver_keeps_ten_customers_fresh_at_three_holders_for_three_months() {
+    use opus_core::connector::ResourceType;
+    use opus_core::consent::Permission;
+    use opus_core::event::{DomainEvent, EventKind, ReceiverConsentChange};
+    use opus_drx::{CallBudget, DataReceiver};
+    use opus_odr::{Feed, Frequencies, OpenDataReceiver, SubscriptionState};
+    use opus_testkit::bank::SyntheticBank;
+
+    let begin = SystemClock.now().date_in_brasilia();
+    let start = opus_core::Timestamp::parse(&format!(
+        "{:04}-{:02}-15T12:00:00Z",
+        begin.year(),
+        begin.month()
+    ))
+    .unwrap();
+    let clock = Arc::new(opus_testkit::ManualClock::at(start));
+    let today = start.date_in_brasilia();
+    let customers: Vec<opus_core::Cpf> = (1..=10)
+        .map(|n| SyntheticBank::generated_cpf(n * 7_919).unwrap())
+        .collect();
+    let names = ["banco-a", "banco-b", "banco-c"];
+
+    // The fintech's side: one store, one sealer, one receiver per holder.
+    let storage = opus_core::Storage::from_backend(Arc::new(opus_store::MemoryStore::new()));
+    let owner = opus_core::BrandId::new("fintech").unwrap();
+    let sealer = Arc::new(
+        opus_core::seal::Sealer::open_or_create(
+            Arc::new(opus_testkit::TestKeyCustody::new("odr")),
+            storage.data_keys.clone(),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let tally = Arc::new(Tally {
+        seen: std::sync::Mutex::default(),
+    });
+    let frequencies = Frequencies {
+        accounts: Duration::from_secs(7 * 86_400),
+        balances: Duration::from_secs(86_400),
+        transactions: Duration::from_secs(2 * 86_400),
+        contracts: Duration::from_secs(7 * 86_400),
+        cards: Duration::from_secs(7 * 86_400),
+        ..Frequencies::default()
+    };
+    let mut banks = Vec::new();
+    let mut receivers = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let synthetic = SyntheticBank::with_customers(today, &customers, n as u64 + 1);
+        let bank = LoopbackBank::start_with_data(clock.clone(), synthetic.clone())
+            .await
+            .unwrap();
+        let reader = join(&bank, "DADOS", None).await;
+        let ours = OrganisationIdOf::of(&reader);
+        let reporter =
+            opus_pcm::PcmReporter::new(owner.clone(), ours, storage.clone(), clock.clone());
+        let client = reader
+            .reported_client(&bank, reporter)
+            .await
+            .with_observer(tally.clone());
+        let receiver = Arc::new(
+            DataReceiver::new(
+                client,
+                bank.api_url("").unwrap(),
+                Url::parse(REDIRECT).unwrap(),
+            )
+            .with_budget(CallBudget::new(
+                storage.counters.clone(),
+                sealer.clone(),
+                clock.clone(),
+                opus_core::BrandId::new(*name).unwrap(),
+                ours,
+            )),
+        );
+        receivers.push((receiver, reader));
+        banks.push((bank, synthetic));
+    }
+    // One replica of the receiver; all state is in the store, so any
+    // number of them share the work and a new one takes over.
+    let replica = || {
+        let mut builder = OpenDataReceiver::builder(
+            owner.clone(),
+            storage.clone(),
+            sealer.clone(),
+            clock.clone(),
+        )
+        .frequencies(frequencies)
+        .batch(3)
+        .rule(Arc::new(opus_odr::rules::NewContractElsewhere::new(None)));
+        for (name, (receiver, _)) in names.iter().zip(&receivers) {
+            builder = builder.holder(name, receiver.clone()).unwrap();
+        }
+        builder.build()
+    };
+    let mut odr = replica();
+    let other = replica();
+    let mut jobs_by_replica = (0, 0);
+
+    // Each customer consents at two of the three holders; the first
+    // customer's consents last 45 days, the others' a year.
+    let permissions = [
+        Permission::AccountsRead,
+        Permission::AccountsBalancesRead,
+        Permission::AccountsTransactionsRead,
+        Permission::LoansRead,
+        Permission::LoansWarrantiesRead,
+        Permission::LoansScheduledInstalmentsRead,
+        Permission::LoansPaymentsRead,
+        Permission::FinancingsRead,
+        Permission::FinancingsWarrantiesRead,
+        Permission::FinancingsScheduledInstalmentsRead,
+        Permission::FinancingsPaymentsRead,
+        Permission::UnarrangedAccountsOverdraftRead,
+        Permission::UnarrangedAccountsOverdraftWarrantiesRead,
+        Permission::UnarrangedAccountsOverdraftScheduledInstalmentsRead,
+        Permission::UnarrangedAccountsOverdraftPaymentsRead,
+        Permission::InvoiceFinancingsRead,
+        Permission::InvoiceFinancingsWarrantiesRead,
+        Permission::InvoiceFinancingsScheduledInstalmentsRead,
+        Permission::InvoiceFinancingsPaymentsRead,
+        Permission::CreditCardsAccountsRead,
+        Permission::CreditCardsAccountsBillsRead,
+        Permission::CreditCardsAccountsBillsTransactionsRead,
+        Permission::ResourcesRead,
+    ];
+    let mut consents = Vec::new();
+    for (i, customer) in customers.iter().enumerate() {
+        for h in [i % 3, (i + 1) % 3] {
+            let (receiver, reader) = &receivers[h];
+            let days = if i == 0 { 45 } else { 365 };
+            let expires = clock
+                .now()
+                .saturating_add(Duration::from_secs(days * 86_400))
+                .truncated_to_seconds();
+            let consent = receiver
+                .create_consent(
+                    customer,
+                    &permissions,
+                    &expires.to_string(),
+                    "accounts credit-cards-accounts loans financings invoice-financings unarranged-accounts-overdraft resources",
+                )
+                .await
+                .unwrap();
+            let params = reader.browse(&consent.pending.authorization_url).await;
+            let tokens = receiver.complete(&consent, &params).await.unwrap();
+            odr.subscribe(names[h], &tokens, expires, &permissions)
+                .await
+                .unwrap();
+            consents.push((i, h, consent.consent_id.clone()));
+        }
+    }
+
+    // Three months, six hours at a time.
+    let step = Duration::from_secs(6 * 3_600);
+    let revoked = consents.iter().find(|(i, _, _)| *i == 1).cloned().unwrap();
+    let (new_loan_customer, new_loan_holder) = (4usize, 4 % 3);
+    let new_loan = format!("loan-new-{}", customers[new_loan_customer].as_str());
+    let mut ended_at: BTreeMap<String, (opus_core::Timestamp, u64)> = BTreeMap::new();
+    let mut checked = 0;
+    for n in 0..(90 * 4) {
+        if n > 0 {
+            clock.advance(step);
+        }
+        if n == 20 * 4 {
+            // Day 20: the second customer revokes one consent in the bank's app.
+            let (bank, _) = &banks[revoked.1];
+            let (_, reader) = &receivers[revoked.1];
+            let channels = bank.channels_url().unwrap();
+            let url = Url::parse(&format!("{channels}/{}/revoke", revoked.2)).unwrap();
+            let answer = reader
+                .https
+                .send(
+                    Method::POST,
+                    &url,
+                    &[(TEST_CHANNEL_HEADER, customers[1].as_str().to_owned())],
+                    Some((
+                        "application/json",
+                        json!({"rejectedBy": "USER"}).to_string(),
+                    )),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+        if n == 50 * 4 {
+            // Day 50: a customer takes a new loan at one of their holders.
+            banks[new_loan_holder].1.add_contract(
+                &customers[new_loan_customer],
+                ResourceType::Loan,
+                &new_loan,
+            );
+            // The consents in force share what they were authorised with:
+            // the customer authorises a new consent there, which shares it.
+            let (receiver, reader) = &receivers[new_loan_holder];
+            let expires = clock
+                .now()
+                .saturating_add(Duration::from_secs(300 * 86_400))
+                .truncated_to_seconds();
+            let consent = receiver
+                .create_consent(
+                    &customers[new_loan_customer],
+                    &permissions,
+                    &expires.to_string(),
+                    "accounts credit-cards-accounts loans financings invoice-financings unarranged-accounts-overdraft resources",
+                )
+                .await
+                .unwrap();
+            let params = reader.browse(&consent.pending.authorization_url).await;
+            let tokens = receiver.complete(&consent, &params).await.unwrap();
+            odr.subscribe(names[new_loan_holder], &tokens, expires, &permissions)
+                .await
+                .unwrap();
+            consents.push((
+                new_loan_customer,
+                new_loan_holder,
+                consent.consent_id.clone(),
+            ));
+        }
+        if n == 45 * 4 {
+            // Day 45: a replica restarts.
+            odr = replica();
+        }
+        // Two replicas run side by side.
+        let (one, two) = tokio::join!(odr.run_due(), other.run_due());
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert_eq!(one.failed + two.failed, 0, "step {n}: {one:?} {two:?}");
+        jobs_by_replica.0 += one.jobs;
+        jobs_by_replica.1 += two.jobs;
+
+        // Freshness: every active consent's feeds were refreshed within
+        // their frequency (plus one step and the jitter).
+        let now = clock.now();
+        for (i, customer) in customers.iter().enumerate() {
+            for status in odr
+                .subscriptions(&opus_core::Document::from(customer.clone()))
+                .await
+                .unwrap()
+            {
+                if status.state != SubscriptionState::Active {
+                    ended_at
+                        .entry(status.consent_id.clone())
+                        .or_insert((now, status.calls));
+                    continue;
+                }
+                for feed in &status.feeds {
+                    let last = status.last_refreshed.get(feed).copied();
+                    let allowed = frequencies.of(*feed) + step + frequencies.jitter;
+                    assert!(
+                        last.is_some_and(|last| now.duration_since(last) <= allowed),
+                        "customer {i} at {}: {feed:?} last refreshed {last:?}, now {now:?}",
+                        status.holder
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+    assert!(
+        jobs_by_replica.0 > 0 && jobs_by_replica.1 > 0,
+        "{jobs_by_replica:?}"
+    );
+
+    // The ended consents: the expired (first customer, both holders) and
+    // the revoked one; their calls stopped when they ended.
+    let end_of = |consent: &str| ended_at.get(consent).copied();
+    for (i, _, consent) in &consents {
+        let ended = end_of(consent);
+        if *i == 0 || consent == &revoked.2 {
+            let (_, calls_then) = ended.unwrap_or_else(|| panic!("{consent} did not end"));
+            let now_calls = odr
+                .subscriptions(&opus_core::Document::from(customers[*i].clone()))
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| &s.consent_id == consent)
+                .unwrap()
+                .calls;
+            assert_eq!(now_calls, calls_then, "{consent} kept calling");
+        } else {
+            assert!(ended.is_none(), "{consent} ended");
+        }
+    }
+    // On the holders' side: a call with a dead consent's token is refused
+    // and its renewal too. The only refused renewals were at the revoking
+    // holder, in the one run that found out about the revocation.
+    let (revoked_at, _) = end_of(&revoked.2).unwrap();
+    let refused: Vec<_> = tally
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, path, status, _)| path.ends_with("/token") && *status >= 400)
+        .cloned()
+        .collect();
+    assert!(!refused.is_empty());
+    for (origin, path, status, at) in &refused {
+        assert_eq!(
+            origin,
+            &banks[revoked.1].0.base_url().origin().ascii_serialization(),
+            "{path} {status}"
+        );
+        assert!(
+            *at <= revoked_at && revoked_at.duration_since(*at) < step,
+            "{path} at {at:?}"
+        );
+    }
+
+    // No endpoint of any holder went over its monthly limit, counted by
+    // the holders themselves, and none had to refuse a call.
+    for (bank, _) in &banks {
+        let counters = bank.limit_counters();
+        assert!(counters.refused().is_empty(), "{:?}", counters.refused());
+        let highest = counters.highest();
+        assert!(!highest.is_empty());
+        for (key, count) in highest {
+            let endpoint = opus_core::data_apis::ALL
+                .iter()
+                .find(|e| e.template == key.endpoint)
+                .unwrap();
+            assert!(count <= endpoint.monthly_limit.unwrap(), "{key:?}: {count}");
+        }
+    }
+
+    // The events: each ended consent once, the new loan once, nothing
+    // over a limit.
+    // (Delivered as the business receives them: the outbox relay hands
+    // them to the event sink — here in process; NATS the same way.)
+    let sink = Arc::new(opus_store::events::InProcessEventSink::new(100_000));
+    let mut delivered = sink.subscribe();
+    let relay =
+        opus_store::events::OutboxEventRelay::new(storage.outbox.clone(), sink, clock.clone())
+            .unwrap();
+    while relay.run_once().await.unwrap().delivered > 0 {}
+    let mut events: Vec<DomainEvent> = Vec::new();
+    while let Ok(event) = delivered.try_recv() {
+        events.push(event);
+    }
+    let consent_events = |change: ReceiverConsentChange| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ReceiverConsent {
+                    consent_id,
+                    change: c,
+                    ..
+                } if *c == change => Some(consent_id.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut expired = consent_events(ReceiverConsentChange::Expired);
+    expired.sort();
+    let mut expected: Vec<String> = consents
+        .iter()
+        .filter(|(i, _, _)| *i == 0)
+        .map(|(_, _, c)| c.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(expired, expected);
+    let mut soon = consent_events(ReceiverConsentChange::ExpiringSoon);
+    soon.sort();
+    assert_eq!(soon, expected);
+    assert_eq!(
+        consent_events(ReceiverConsentChange::Revoked),
+        std::slice::from_ref(&revoked.2)
+    );
+    assert!(consent_events(ReceiverConsentChange::LimitReached).is_empty());
+    assert!(consent_events(ReceiverConsentChange::RefreshFailing).is_empty());
+    let contracts = odr
+        .contracts(&opus_core::Document::from(
+            customers[new_loan_customer].clone(),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        contracts
+            .iter()
+            .any(|c| c.contract_id == new_loan && c.holder == names[new_loan_holder]),
+        "{contracts:?}"
+    );
+    let fired: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ReceiverRuleFired {
+                rule,
+                holder,
+                subject,
+                ..
+            } => {
+                assert_eq!(rule, "new_contract_elsewhere");
+                Some((holder.clone(), subject.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [(
+            names[new_loan_holder].to_owned(),
+            format!("loans/{new_loan}")
+        )]
+    );
+
+    // The unified statement of each customer whose consents stayed in
+    // force equals the holders' data over the months read.
+    let from = today.add_days(-365).unwrap();
+    let to = clock.now().date_in_brasilia();
+    for (i, customer) in customers.iter().enumerate().skip(2) {
+        let statement = odr
+            .statement(&opus_core::Document::from(customer.clone()), from, to)
+            .await
+            .unwrap();
+        let mut got: Vec<(String, String, String, String)> = statement
+            .iter()
+            .map(|t| {
+                (
+                    t.holder.clone(),
+                    t.account_id.clone(),
+                    t.transaction_id.clone(),
+                    t.amount.clone(),
+                )
+            })
+            .collect();
+        let mut want = Vec::new();
+        for h in [i % 3, (i + 1) % 3] {
+            for (account, transactions) in banks[h].1.account_transactions(customer) {
+                for (date, t) in transactions {
+                    if date >= from && date <= to {
+                        want.push((
+                            names[h].to_owned(),
+                            account.to_string(),
+                            t.transaction_id.to_string(),
+                            t.transaction_amount.amount.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        got.sort();
+        want.sort();
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "customer {i}");
+        // In date order across institutions.
+        assert!(
+            statement
+                .windows(2)
+                .all(|w| w[0].date_time <= w[1].date_time)
+        );
+        let accounts = odr
+            .accounts(&opus_core::Document::from(customer.clone()))
+            .await
+            .unwrap();
+        assert_eq!(accounts.len(), 4, "two accounts at each of two holders");
+        // Cards and their bills, as the holders have them.
+        let mut cards: Vec<(String, String)> = odr
+            .cards(&opus_core::Document::from(customer.clone()))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                assert!(!c.bills.is_empty(), "{c:?}");
+                assert!(
+                    c.bills
+                        .iter()
+                        .all(|b| b["billId"].is_string() && b["dueDate"].is_string())
+                );
+                (c.holder, c.card_id)
+            })
+            .collect();
+        let mut held: Vec<(String, String)> = [i % 3, (i + 1) % 3]
+            .into_iter()
+            .flat_map(|h| {
+                banks[h]
+                    .1
+                    .resource_ids_of(customer, ResourceType::CreditCardAccount)
+                    .into_iter()
+                    .map(move |id| (names[h].to_owned(), id.to_string()))
+            })
+            .collect();
+        cards.sort();
+        held.sort();
+        assert_eq!(cards, held, "customer {i}");
+    }
+    // The Customer Data API: one person across institutions.
+    {
+        use tower::ServiceExt;
+        let api = opus_odr::api::CustomerDataApi::new(odr.clone());
+        let get = async |path: &str, customer: Option<&str>| {
+            let mut request = Request::builder().uri(path);
+            if let Some(customer) = customer {
+                request = request.header(opus_odr::api::CUSTOMER_HEADER, customer);
+            }
+            let response = api
+                .clone()
+                .oneshot(request.body(()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&body).unwrap())
+        };
+        let who = customers[5].as_str();
+        let (status, institutions) = get("/institutions", Some(who)).await;
+        assert_eq!(status, StatusCode::OK, "{institutions}");
+        let holders: Vec<&str> = institutions["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["holder"].as_str().unwrap())
+            .collect();
+        assert_eq!(holders, [names[0], names[2]]);
+        assert_eq!(institutions["data"][0]["consents"][0]["state"], "ACTIVE");
+        let (_, accounts) = get("/accounts?holder=banco-a", Some(who)).await;
+        assert_eq!(accounts["data"].as_array().unwrap().len(), 2);
+        let (_, balances) = get("/balances", Some(who)).await;
+        assert_eq!(balances["data"].as_array().unwrap().len(), 4);
+        let (_, cards) = get("/cards?holder=banco-c", Some(who)).await;
+        assert_eq!(cards["data"].as_array().unwrap().len(), 1, "{cards}");
+        assert!(
+            cards["data"][0]["bills"]
+                .as_array()
+                .is_some_and(|b| !b.is_empty())
+        );
+        let whole = odr
+            .statement(&opus_core::Document::from(customers[5].clone()), from, to)
+            .await
+            .unwrap();
+        let query = format!("/statement?fromDate={from}&toDate={to}&page=2&page-size=50");
+        let (status, page) = get(&query, Some(who)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["meta"]["totalRecords"], whole.len());
+        assert_eq!(page["meta"]["totalPages"], whole.len().div_ceil(50));
+        assert_eq!(
+            page["data"][0]["transactionId"],
+            whole[50].transaction_id.as_str()
+        );
+        let (_, credits) = get(
+            &format!(
+                "/statement?fromDate={from}&toDate={to}&page-size=1000&creditDebitType=CREDITO"
+            ),
+            Some(who),
+        )
+        .await;
+        assert!(
+            credits["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["creditDebitType"] == "CREDITO")
+        );
+        for (path, customer, expected) in [
+            ("/accounts", None, StatusCode::BAD_REQUEST),
+            ("/accounts", Some("123"), StatusCode::BAD_REQUEST),
+            (
+                "/statement?fromDate=2026-13-01",
+                Some(who),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/statement?page-size=1001",
+                Some(who),
+                StatusCode::BAD_REQUEST,
+            ),
+            ("/elsewhere", Some(who), StatusCode::NOT_FOUND),
+        ] {
+            let (status, body) = get(path, customer).await;
+            assert_eq!(status, expected, "{path}: {body}");
+            assert!(body["error"].is_string(), "{body}");
+        }
+        // Another person sees nothing of this one's.
+        let stranger = SyntheticBank::generated_cpf(1).unwrap();
+        let (_, nothing) = get("/accounts", Some(stranger.as_str())).await;
+        assert_eq!(nothing["data"], json!([]));
+    }
+
+    // Feeds keep track: every subscription covered every feed.
+    let status = odr
+        .subscriptions(&opus_core::Document::from(customers[5].clone()))
+        .await
+        .unwrap();
+    assert_eq!(status.len(), 2);
+    assert!(status.iter().all(|s| s.feeds == Feed::ALL));
+    for (bank, _) in banks {
+        bank.stop().await;
+    }
+}

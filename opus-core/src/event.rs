@@ -55,6 +55,49 @@ pub enum EventKind {
         /// The status after.
         to: PaymentStatus,
     },
+    /// The open data receiver: something happened to one of its consents
+    /// at a holder.
+    ReceiverConsent {
+        /// The holder (the receiver's name for it).
+        holder: String,
+        /// The consent at the holder.
+        consent_id: String,
+        /// The person (blind index: the receiver maps it to its customer).
+        person: String,
+        /// What happened.
+        change: ReceiverConsentChange,
+        /// More about it (the endpoint whose limit was reached, the
+        /// number of failures, the rejection reason).
+        detail: Option<String>,
+    },
+    /// A rule of the open data receiver fired (once per subject).
+    ReceiverRuleFired {
+        /// The rule's name.
+        rule: String,
+        /// The holder whose data fired it.
+        holder: String,
+        /// The person (blind index).
+        person: String,
+        /// What it is about: a contract, an account, a transaction id.
+        subject: String,
+    },
+}
+
+/// What happened to a consent of the open data receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReceiverConsentChange {
+    /// It expires within the configured notice.
+    ExpiringSoon,
+    /// It expired: no more calls.
+    Expired,
+    /// It was revoked or rejected at the holder: no more calls.
+    Revoked,
+    /// Its refreshes failed several times in a row.
+    RefreshFailing,
+    /// A monthly operational limit was reached; calls resume next month.
+    LimitReached,
 }
 
 /// The outbox topic domain events travel on.

@@ -634,6 +634,21 @@ impl DataReceiver {
         self.records(tokens, path, max_pages).await
     }
 
+    /// The consent as the transmitter has it (`GET /consents/{consentId}`,
+    /// client credentials): its `data` (`status`, `rejection`,
+    /// `expirationDateTime`…).
+    ///
+    /// # Errors
+    /// [`DrxError`] when the transmitter refuses.
+    pub async fn consent(&self, consent_id: &str) -> Result<Value, DrxError> {
+        let token = self.client.client_credentials("consents").await?;
+        let url = self.url(&format!("{CONSENTS_BASE}/{consent_id}"))?;
+        let (_, answer) = self
+            .call(Method::GET, &url, &token.access_token, None)
+            .await?;
+        Ok(answer.get("data").cloned().unwrap_or(Value::Null))
+    }
+
     /// Ends the consent (`DELETE /consents/{consentId}`, client credentials).
     ///
     /// # Errors
