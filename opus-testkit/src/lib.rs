@@ -49,6 +49,7 @@
 //! key is ever written to the repository.
 
 pub mod conformance;
+pub mod connector_tester;
 pub mod counters;
 pub mod openapi;
 pub mod opendata;

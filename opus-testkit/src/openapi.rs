@@ -222,6 +222,43 @@ impl OpenApi {
         self.check(format!("response {method} {path} {status}"), schema, body)
     }
 
+    /// The problems of `record` as one item of the `data` of the 200
+    /// response of `method path` (an element when `data` is a list, the
+    /// whole `data` otherwise): what a back-office connector must produce.
+    ///
+    /// # Errors
+    /// [`OpenApiError`] when the spec has no such response or its schema
+    /// does not compile.
+    pub fn data_problems(
+        &self,
+        method: &str,
+        path: &str,
+        record: &Value,
+    ) -> Result<Vec<String>, OpenApiError> {
+        let missing = || OpenApiError::Missing(format!("data of {method} {path} 200"));
+        let operation = self.operation(method, path)?;
+        let response = operation
+            .get("responses")
+            .and_then(|r| r.get("200"))
+            .ok_or_else(missing)?;
+        let response = self.resolve(response)?;
+        let schema = response
+            .get("content")
+            .and_then(|c| {
+                c.get("application/json")
+                    .or_else(|| c.get("application/json; charset=utf-8"))
+            })
+            .and_then(|c| c.get("schema"))
+            .ok_or_else(missing)?;
+        let schema = self.resolve(schema)?;
+        let data = schema
+            .get("properties")
+            .and_then(|p| p.get("data"))
+            .ok_or_else(missing)?;
+        let item = data.get("items").unwrap_or(data);
+        self.check(format!("data of {method} {path}"), item, record)
+    }
+
     /// The problems of `body` as the request body of `method path` (for a
     /// signed body, `body` is the JWT's payload).
     ///
