@@ -156,12 +156,25 @@ impl LoopbackBank {
         clock: Arc<dyn Clock>,
         synthetic: SyntheticBank,
     ) -> Result<Self, Failure> {
+        let storage = Storage::from_backend(Arc::new(MemoryStore::new()));
+        Self::start_on(clock, synthetic, storage).await
+    }
+
+    /// Starts the bank on `clock` over the back office `synthetic`, keeping
+    /// its state in `storage` (the sandbox uses an SQLite file).
+    ///
+    /// # Errors
+    /// As [`LoopbackBank::start`].
+    pub async fn start_on(
+        clock: Arc<dyn Clock>,
+        synthetic: SyntheticBank,
+        mut storage: Storage,
+    ) -> Result<Self, Failure> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = Url::parse(&format!(
             "https://127.0.0.1:{}/",
             listener.local_addr()?.port()
         ))?;
-        let mut storage = Storage::from_backend(Arc::new(MemoryStore::new()));
         let counters = Arc::new(RecordingCounters::new(storage.counters.clone()));
         storage.counters = counters.clone();
         let sealer = Arc::new(
@@ -412,6 +425,11 @@ impl LoopbackBank {
             shutdown: Some(tx),
             task,
         })
+    }
+
+    /// The brand this bank serves.
+    pub fn brand(&self) -> &Brand {
+        &self.brand
     }
 
     /// The operational-limit counters as the bank kept them: each one's

@@ -3,3 +3,6 @@
 //! runs with third-party FAPI peers.
 
 pub mod bank;
+pub mod endpoints;
+pub mod fintech;
+pub mod journeys;

@@ -1,5 +1,6 @@
-//! The certified openid-client (the interop kit's `peer-rp`) against our
-//! authorization server over loopback mTLS, in OFB mode: it registers with
+//! The certified openid-client (the interop kit's `peer-rp`) against every
+//! brand of the running sandbox, found through the sandbox's
+//! `--endpoints-file`, over loopback mTLS, in OFB mode: it registers with
 //! the mock directory, registers with us through DCR with the software
 //! statement, creates a data consent through the Consents API, runs PAR, the
 //! hybrid flow with an encrypted ID token, the code exchange, userinfo and
@@ -16,7 +17,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use opus_examples::bank::{LoopbackBank, sandbox_customer};
 use serde_json::Value;
 
 fn peer_rp() -> Option<PathBuf> {
@@ -42,28 +42,82 @@ fn peer_rp() -> Option<PathBuf> {
     }
 }
 
+/// Runs the sandbox binary until dropped.
+struct Sandbox(std::process::Child);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openid_client_passes_against_our_server_in_ofb_mode() {
+async fn openid_client_passes_against_every_sandbox_brand_from_its_endpoints_file() {
     let Some(flow) = peer_rp() else { return };
-    let bank = LoopbackBank::start().await.unwrap();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("peer-rp-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, bank.ca_pem()).unwrap();
-    let report = dir.join("report.json");
+    let endpoints_file = dir.join("endpoints.json");
+    let _sandbox = Sandbox(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sandbox"))
+            .args(["--memory", "--endpoints-file"])
+            .arg(&endpoints_file)
+            .arg("--work-dir")
+            .arg(dir.join("sandbox"))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut endpoints = None;
+    for _ in 0..1200 {
+        if let Some(found) = std::fs::read_to_string(&endpoints_file)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        {
+            endpoints = Some(found);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let endpoints = endpoints.expect("the sandbox wrote no endpoints file within two minutes");
+    let brands = endpoints["brands"].as_array().cloned().unwrap_or_default();
+    assert!(!brands.is_empty(), "{endpoints}");
+    let customer = endpoints["test_customers"][0]["cpf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for brand in &brands {
+        run_peer_rp(&flow, &endpoints, brand, &customer, &dir).await;
+    }
+}
+
+async fn run_peer_rp(
+    flow: &std::path::Path,
+    endpoints: &Value,
+    brand: &Value,
+    customer: &str,
+    dir: &std::path::Path,
+) {
+    let report = dir.join(format!("report-{}.json", brand["id"].as_str().unwrap()));
     let args = vec![
         flow.display().to_string(),
         "--issuer".into(),
-        bank.issuer().as_str().trim_end_matches('/').to_owned(),
+        brand["issuer"].as_str().unwrap().to_owned(),
         "--ca".into(),
-        ca.display().to_string(),
+        endpoints["ca_pem_path"].as_str().unwrap().to_owned(),
         "--ofb-directory".into(),
-        bank.test_registration_url().unwrap().to_string(),
+        endpoints["directory"]["test_registration_url"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         "--consent-url".into(),
-        bank.consents_url().unwrap().to_string(),
+        format!(
+            "{}/open-banking/consents/v3/consents",
+            brand["api_base_url"].as_str().unwrap()
+        ),
         "--consent-cpf".into(),
-        sandbox_customer().unwrap().as_str().to_owned(),
+        customer.to_owned(),
         "--encrypted-id-token".into(),
         "--no-introspection".into(),
         "--out".into(),
@@ -82,7 +136,6 @@ async fn openid_client_passes_against_our_server_in_ofb_mode() {
         .expect("peer-rp did not finish within 4 minutes")
         .unwrap()
         .expect("node could not be started");
-    bank.stop().await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {

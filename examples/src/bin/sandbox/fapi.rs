@@ -123,7 +123,7 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
     let brand = &brands[0];
     let base = brand.issuer().path().trim_end_matches('/').to_owned();
 
-    super::step(
+    crate::tour::step(
         first_step,
         steps,
         "The bank's authorization server, and a fintech registering with a software statement",
@@ -210,7 +210,7 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         registered["scope"].as_str().unwrap_or_default()
     );
 
-    super::step(
+    crate::tour::step(
         first_step + 1,
         steps,
         "A consent, PAR with a signed request object, the customer approves at the bank",
@@ -387,7 +387,7 @@ pub(crate) async fn walkthrough(setup: Setup<'_>) -> Result<(), Failure> {
         claims["nonce"]
     );
 
-    super::step(
+    crate::tour::step(
         first_step + 2,
         steps,
         "Tokens bound to the certificate, a protected API, revocation",

@@ -1,303 +1,225 @@
-//! The sandbox: Open Finance Brasil on one machine, step by step.
+//! The sandbox: Open Finance Brasil on one machine.
 //!
-//! It walks, in process, through the foundation every other part stands on
-//! (the test PKI with OFB certificate identities, a two-brand bank, a data
-//! consent sealed into the embedded store, looked up by blind index,
-//! authorised with compare-and-set, the OFB envelopes a client would
-//! receive), then through a FAPI-BR journey: registration with a software
-//! statement, PAR, the customer's approval, tokens, a protected API and
-//! revocation (see `fapi.rs`).
+//! It starts on loopback a mock directory, a bank (the FAPI-BR
+//! authorization server, the Consents API, the data APIs over a synthetic
+//! back office, payment consents, Pix and recurring payments, webhooks, the
+//! status and admin APIs, the management API for its channels) on the
+//! embedded store, and a mock metrics collector; fintechs built from the
+//! SDK's clients then run the scripted journeys (see
+//! `opus_examples::journeys`), printed step by step. Then it keeps serving
+//! and prints what to try next.
+//!
+//! ```text
+//! sandbox [--once] [--memory] [--endpoints-file FILE] [--work-dir DIR] [--tour]
+//! ```
+//!
+//! - `--once`: run the journeys, print a summary and exit (non-zero when a
+//!   journey failed);
+//! - `--memory`: keep the bank's state in memory instead of an SQLite file;
+//! - `--endpoints-file FILE`: write the JSON description of what is
+//!   running (see `opus_examples::endpoints`), with a ready-made TPP
+//!   identity;
+//! - `--work-dir DIR`: where the SQLite file, the CA and the identities
+//!   go (a fresh directory under the system's temporary directory by
+//!   default, removed on exit unless an endpoints file names its files);
+//! - `--tour`: the in-process walk through the foundation instead (test
+//!   PKI, brands, sealing, blind indexes, a FAPI-BR journey by hand).
 
-use std::error::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-use opus_core::consent::{ConsentStatus, DataConsent, Permission};
-use opus_core::seal::Sealer;
-use opus_core::store::{ConsentFilter, Window};
-use opus_core::{
-    ApiError, AuthorisationServerId, Brand, BrandId, ClientId, Clock, Cnpj, ConsentId, Cpf,
-    Document, Envelope, OrganisationId, Storage, Theme,
-};
+use opus_core::{Clock, Storage, SystemClock};
+use opus_examples::bank::{Failure, LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
+use opus_examples::endpoints;
+use opus_examples::fintech::SandboxFintech;
+use opus_examples::journeys::{Trace, run_all};
 use opus_store::{MemoryStore, SqliteStore};
-use opus_testkit::{ManualClock, OfbSubject, TestKeyCustody, TestPki};
-use url::Url;
+use opus_testkit::SyntheticBank;
 
 mod fapi;
+mod tour;
 
-fn step(n: usize, total: usize, title: &str) {
-    println!("\n[{n}/{total}] {title}");
+const USAGE: &str =
+    "usage: sandbox [--once] [--memory] [--endpoints-file FILE] [--work-dir DIR] [--tour]";
+
+#[derive(Debug, Default)]
+struct Options {
+    once: bool,
+    memory: bool,
+    tour: bool,
+    endpoints_file: Option<PathBuf>,
+    work_dir: Option<PathBuf>,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--once" => options.once = true,
+            "--memory" => options.memory = true,
+            "--tour" => options.tour = true,
+            "--endpoints-file" => {
+                let file = args.next().ok_or("--endpoints-file needs a file")?;
+                options.endpoints_file = Some(PathBuf::from(file));
+            }
+            "--work-dir" => {
+                let dir = args.next().ok_or("--work-dir needs a directory")?;
+                options.work_dir = Some(PathBuf::from(dir));
+            }
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(options)
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
-    const STEPS: usize = 10;
-    println!("OPUS Open Finance SDK sandbox — the foundation, on the embedded store");
-
-    step(
-        1,
-        STEPS,
-        "Test PKI: root → intermediate → leaves with OFB subject attributes",
-    );
-    let pki = TestPki::generate("Sandbox Directory")?;
-    let tpp = OfbSubject::example("tpp.sandbox.localhost", Cnpj::parse("11222333000181")?);
-    let transport = pki.transport_certificate(&tpp)?;
-    let server = pki.server_certificate(&["127.0.0.1", "localhost"])?;
-    println!(
-        "  fintech transport certificate: {} bytes, organizationIdentifier OFBBR-{}, UID {}",
-        transport.der.len(),
-        tpp.organisation_id,
-        tpp.software_statement_id
-    );
-    println!(
-        "  bank server certificate for 127.0.0.1/localhost: {} bytes",
-        server.der.len()
-    );
-
-    step(2, STEPS, "A bank with two brands (each brand is a tenant)");
-    let org = OrganisationId::random();
-    let brands = [
-        ("banco-azul", "Banco Azul", "#1f4e79"),
-        ("banco-verde", "Banco Verde", "#2e7d32"),
-    ]
-    .into_iter()
-    .map(|(id, name, colour)| {
-        Brand::builder(BrandId::new(id)?)
-            .display_name(name)
-            .organisation_id(org)
-            .authorisation_server_id(AuthorisationServerId::random())
-            .issuer(Url::parse(&format!("https://127.0.0.1/{id}"))?)
-            .api_base_url(Url::parse(&format!("https://127.0.0.1/{id}/api"))?)
-            .theme(Theme::new(colour, None)?)
-            .build()
-            .map_err(Box::<dyn Error>::from)
-    })
-    .collect::<Result<Vec<_>, _>>()?;
-    for brand in &brands {
-        println!("  {} — issuer {}", brand.display_name(), brand.issuer());
-    }
-    let brand = &brands[0];
-
-    let in_memory = std::env::args().any(|a| a == "--memory");
-    let db_path = std::env::temp_dir().join(format!("opus-sandbox-{}.db", std::process::id()));
-    step(
-        3,
-        STEPS,
-        "Embedded store with sealing at rest (data keys wrapped by key custody)",
-    );
-    let memory = Arc::new(MemoryStore::new());
-    let storage = if in_memory {
-        println!("  store: in memory (--memory)");
-        Storage::from_backend(memory.clone())
-    } else {
-        println!("  store: SQLite file {}", db_path.display());
-        Storage::from_backend(Arc::new(SqliteStore::open(&db_path).await?))
+async fn main() -> Result<ExitCode, Failure> {
+    let options = match options() {
+        Ok(options) => options,
+        Err(why) => {
+            if !why.is_empty() {
+                eprintln!("{why}");
+            }
+            eprintln!("{USAGE}");
+            return Ok(ExitCode::from(2));
+        }
     };
-    let clock = Arc::new(ManualClock::new());
-    let sealer = Sealer::open_or_create(
-        Arc::new(TestKeyCustody::new("sandbox-bank")),
-        storage.data_keys.clone(),
+    if options.tour {
+        tour::run().await.map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("OPUS Open Finance SDK sandbox");
+    let work = options.work_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("opus-sandbox-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&work)?;
+    let storage = if options.memory {
+        println!("  store: in memory (--memory)");
+        Storage::from_backend(Arc::new(MemoryStore::new()))
+    } else {
+        let db = work.join("bank.db");
+        println!("  store: SQLite file {}", db.display());
+        Storage::from_backend(Arc::new(SqliteStore::open(&db).await?))
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let bank = LoopbackBank::start_on(
         clock.clone(),
+        SyntheticBank::new(clock.now().date_in_brasilia()),
+        storage,
     )
     .await?;
-    println!("  sealing with data key {}", sealer.current_key_id()?);
-
-    step(
-        4,
-        STEPS,
-        "A data-sharing consent, stored sealed and found by blind index",
+    let brand = bank.brand();
+    println!("\nRunning on loopback (one HTTPS listener, client certificates asked for):");
+    println!("  mock directory      {}", bank.test_registration_url()?);
+    println!(
+        "  {:<19} issuer {}",
+        brand.display_name(),
+        bank.issuer().as_str().trim_end_matches('/')
     );
-    let customer = Cpf::parse("529.982.247-25")?;
-    let consent = DataConsent {
-        brand: brand.id().clone(),
-        id: ConsentId::new("urn:bancoazul:sandbox-1")?,
-        client_id: ClientId::new("fintech-client")?,
-        status: ConsentStatus::AwaitingAuthorisation,
-        version: 0,
-        permissions: vec![
-            Permission::AccountsRead,
-            Permission::AccountsBalancesRead,
-            Permission::ResourcesRead,
-        ],
-        logged_user: customer.clone(),
-        business_entity: None,
-        creation_date_time: clock.now(),
-        status_update_date_time: clock.now(),
-        expiration_date_time: Some(clock.now().saturating_add(Duration::from_secs(90 * 86_400))),
-        rejection: None,
-        resources: Vec::new(),
-        extensions: Vec::new(),
+    println!("  {:<19} API base {}", "", bank.api_url("")?);
+    println!(
+        "  metrics collector   {}",
+        bank.base_url().join("pcm/api/")?
+    );
+
+    let mut stdout = std::io::stdout();
+    let outcomes = {
+        let mut trace = Trace::new(&mut stdout);
+        run_all(&bank, &mut trace).await
     };
-    let stored = storage
-        .consents
-        .insert_consent(&consent.seal(&sealer)?, &[])
-        .await?;
-    let stored_bytes = if in_memory {
-        memory.export_text()?.into_bytes()
+    let reports = bank.send_reports().await?;
+    println!(
+        "\nMetrics: {} reports of the bank's calls accepted by the collector ({} pending retry)",
+        reports.accepted, reports.retried
+    );
+
+    if let Some(file) = &options.endpoints_file {
+        let tpp = SandboxFintech::join(&bank, "tpp-sandbox", &["DADOS", "PAGTO"], None).await?;
+        let identity = tpp.write_identity(&work.join("tpp-sandbox"))?;
+        let description = endpoints::describe(&bank, &work, &[identity])?;
+        std::fs::write(file, serde_json::to_string_pretty(&description)?)?;
+        println!("Endpoints written to {}", file.display());
+    }
+
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    println!(
+        "\nSummary: {} of {} journeys completed",
+        outcomes.len() - failed.len(),
+        outcomes.len()
+    );
+    for outcome in &failed {
+        println!(
+            "  FAILED {}: {}",
+            outcome.journey,
+            outcome.failure.as_deref().unwrap_or_default()
+        );
+    }
+    let code = if failed.is_empty() {
+        ExitCode::SUCCESS
     } else {
-        let mut bytes = std::fs::read(&db_path).unwrap_or_default();
-        bytes.extend(std::fs::read(format!("{}-wal", db_path.display())).unwrap_or_default());
-        bytes
+        ExitCode::FAILURE
     };
-    let plaintext = stored_bytes
-        .windows(customer.as_str().len())
-        .any(|w| w == customer.as_str().as_bytes());
-    println!(
-        "  what the store holds: {} bytes; plaintext CPF in it: {plaintext}",
-        stored_bytes.len()
-    );
-    let mut by_customer = ConsentFilter::brand(brand.id().clone());
-    by_customer.subject = Some(sealer.blind_index(&Document::Cpf(customer))?);
-    let found = storage
-        .consents
-        .list_consents(
-            &by_customer,
-            Window {
-                offset: 0,
-                limit: 10,
-            },
-        )
-        .await?;
-    println!(
-        "  consents of customer ***{}: {}",
-        &consent.logged_user.as_str()[9..],
-        found.total_records
-    );
-
-    step(
-        5,
-        STEPS,
-        "Authorisation is compare-and-set: a concurrent second attempt loses",
-    );
-    clock.advance(Duration::from_secs(90));
-    let mut authorised = DataConsent::open(&stored, &sealer).await?;
-    authorised.status = ConsentStatus::Authorised;
-    authorised.status_update_date_time = clock.now();
-    let record = authorised.seal(&sealer)?;
-    let (first, second) = tokio::join!(
-        storage
-            .consents
-            .update_consent(&record, stored.version, &[]),
-        storage
-            .consents
-            .update_consent(&record, stored.version, &[]),
-    );
-    println!(
-        "  first: {}, second: {}",
-        first
-            .as_ref()
-            .map(|r| format!("AUTHORISED at version {}", r.version))
-            .unwrap_or_else(|e| e.to_string()),
-        second
-            .as_ref()
-            .map(|r| format!("version {}", r.version))
-            .unwrap_or_else(|e| e.to_string())
-    );
-
-    step(
-        6,
-        STEPS,
-        "What a client receives: the OFB envelope and the OFB error body",
-    );
-    let self_link = brand.api_url("open-banking/consents/v3/consents/urn:bancoazul:sandbox-1")?;
-    let body = serde_json::json!({
-        "consentId": authorised.id,
-        "status": authorised.status,
-        "permissions": authorised.permissions,
-        "creationDateTime": authorised.creation_date_time,
-        "statusUpdateDateTime": authorised.status_update_date_time,
-        "expirationDateTime": authorised.expiration_date_time,
-    });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&Envelope::single(body, &self_link, clock.now()))?
-    );
-    let error = ApiError::operational_limit_reached().to_http_response(clock.now());
-    println!(
-        "  HTTP {} {}",
-        error.status(),
-        String::from_utf8_lossy(error.body())
-    );
-
-    let walkthrough = fapi::walkthrough(fapi::Setup {
-        pki: &pki,
-        tpp: &tpp,
-        transport: &transport,
-        brands: &brands,
-        storage: storage.clone(),
-        sealer: Arc::new(sealer),
-        clock: clock.clone(),
-        customer: consent.logged_user.clone(),
-        first_step: 7,
-        steps: STEPS,
-    })
-    .await;
-    if let Err(e) = walkthrough {
-        cleanup(in_memory, &db_path);
-        return Err(e);
+    if options.once {
+        bank.stop().await;
+        // The identity files stay for whoever reads the endpoints file.
+        if options.endpoints_file.is_none() && options.work_dir.is_none() {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        return Ok(code);
     }
-    let open_data = open_data(&brands, storage.clone(), clock.clone()).await;
-    cleanup(in_memory, &db_path);
-    open_data?;
-    println!("\nDone. Run the tests with: cargo test --workspace --all-features");
-    Ok(())
+
+    let customer = sandbox_customer()?;
+    println!("\nThe sandbox keeps serving. Try next:");
+    println!(
+        "  - register your own client with the mock directory (POST {}), then by DCR at {}",
+        bank.test_registration_url()?,
+        bank.issuer().as_str().trim_end_matches('/')
+    );
+    println!(
+        "  - the interop kit's certified client, in OFB mode:\n      node flow.mjs --issuer {} --ca {} \\\n        --ofb-directory {} \\\n        --consent-url {} --consent-cpf {} --encrypted-id-token --no-introspection",
+        bank.issuer().as_str().trim_end_matches('/'),
+        work.join("ca.pem").display(),
+        bank.test_registration_url()?,
+        bank.consents_url()?,
+        customer.as_str()
+    );
+    std::fs::write(work.join("ca.pem"), bank.ca_pem())?;
+    println!(
+        "  - the customer's consents in the bank's app:\n      curl --cacert {} -H '{TEST_CHANNEL_HEADER}: {}' {}",
+        work.join("ca.pem").display(),
+        customer.as_str(),
+        bank.channels_url()?
+    );
+    println!(
+        "  - the status API (public): curl --cacert {} {}",
+        work.join("ca.pem").display(),
+        bank.status_url()?
+    );
+    println!("Press Ctrl-C to stop.");
+    stopped().await?;
+    bank.stop().await;
+    if options.work_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    Ok(code)
 }
 
-fn cleanup(in_memory: bool, db_path: &std::path::Path) {
-    if !in_memory {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+/// Ctrl-C, or (on Unix) SIGTERM.
+async fn stopped() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
         }
     }
-}
-
-/// Step 10: each brand's public catalogue, reported to the metrics
-/// collector as open-data reports.
-async fn open_data(
-    brands: &[Brand],
-    storage: Storage,
-    clock: Arc<ManualClock>,
-) -> Result<(), Box<dyn Error>> {
-    use http::Request;
-    use http_body_util::{BodyExt, Full};
-    use opus_pcm::{PcmLayer, PcmReporter};
-    use tower::{Layer, ServiceExt};
-    step(
-        10,
-        10,
-        "Open data for each brand, reported to the metrics collector",
-    );
-    for brand in brands {
-        let reporter = PcmReporter::for_brand(brand, storage.clone(), clock.clone());
-        let apis = PcmLayer::new(reporter).layer(opus_transmitter::OpenDataApis::new(
-            brand.clone(),
-            Arc::new(opus_testkit::SyntheticOpenData::new()),
-            clock.clone(),
-        ));
-        for endpoint in [
-            "open-banking/channels/v1/branches",
-            "open-banking/opendata-accounts/v1/personal-accounts",
-        ] {
-            let path = format!("{}/{endpoint}", brand.api_base_url().path());
-            let request = Request::get(path).body(Full::new(bytes::Bytes::new()))?;
-            let response = apis.clone().oneshot(request).await?;
-            let status = response.status();
-            let body: serde_json::Value =
-                serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
-            if !status.is_success() {
-                return Err(format!("{endpoint}: {status} {body}").into());
-            }
-            println!(
-                "  {} GET /{endpoint} → {status}, {} record(s)",
-                brand.display_name(),
-                body["meta"]["totalRecords"]
-            );
-        }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
     }
-    let pending = storage
-        .outbox
-        .pending(&opus_core::store::Topic::new(opus_pcm::OPENDATA_TOPIC)?)
-        .await?;
-    println!("  open-data reports waiting for the metrics collector: {pending}");
-    Ok(())
 }
