@@ -1,5 +1,7 @@
-//! A bank on loopback, for the sandbox and for interoperability runs: the
-//! FAPI-BR authorization server of a brand, its Consents API and data APIs
+//! A bank on loopback, for the sandbox and for interoperability runs, with
+//! two brands (Banco Azul and Banco Verde, each its own issuer, keys and
+//! API base under `/<brand>/`): one FAPI-BR authorization server for both,
+//! each brand's Consents API and data APIs
 //! (resources, accounts, customers, credit cards, credit operations over
 //! the synthetic bank) behind the resource guard, the management API for its channels, a
 //! test-mode login front that approves as the consent's `loggedUser`, and a
@@ -64,10 +66,20 @@ pub type Failure = Box<dyn Error + Send + Sync>;
 pub const SSA_ISSUER: &str = "Open Banking Open Banking Brasil sandbox SSA issuer";
 const MAX_BODY: usize = 256 * 1024;
 
+/// What every brand of the bank shares.
 struct Shared {
     base: Url,
-    brand: Brand,
+    /// One authorization server for every brand.
     server: AuthorizationServer,
+    brands: Vec<BrandParts>,
+    directory: Arc<MockDirectory>,
+    pki: Arc<TestPki>,
+    clock: Arc<dyn Clock>,
+}
+
+/// One brand's APIs.
+struct BrandParts {
+    brand: Brand,
     consents_api: ConsentsApi,
     guard: ResourceGuardLayer,
     data_guard: ResourceGuardLayer,
@@ -81,18 +93,24 @@ struct Shared {
     open_data: OpenDataApis,
     back_office: BackOffice,
     management: ManagementApi,
-    directory: Arc<MockDirectory>,
-    pki: Arc<TestPki>,
-    clock: Arc<dyn Clock>,
 }
+
+/// The sandbox bank's brands: id, name, and the CNPJ of its transport
+/// certificate.
+const BRANDS: [(&str, &str, &str); 2] = [
+    ("banco-azul", "Banco Azul", "11444777000161"),
+    ("banco-verde", "Banco Verde", "50685362000135"),
+];
 
 /// A running loopback bank.
 pub struct LoopbackBank {
     base: Url,
+    /// Every brand; the first is the one the single-brand accessors name.
+    brands: Vec<Brand>,
     brand: Brand,
     ca_pem: String,
     webhooks: Arc<WebhookSender>,
-    pix_api: PixPaymentsApi,
+    pix_apis: Vec<PixPaymentsApi>,
     clock: Arc<dyn Clock>,
     collector: Arc<MockPcmCollector>,
     pcm_sender: Arc<PcmSender>,
@@ -187,27 +205,12 @@ impl LoopbackBank {
         );
         let pki = Arc::new(TestPki::generate("Loopback Directory")?);
         let directory = Arc::new(MockDirectory::new());
-        let brand = Brand::builder(BrandId::new("banco-azul")?)
-            .display_name("Banco Azul")
-            .organisation_id(OrganisationId::random())
-            .authorisation_server_id(AuthorisationServerId::random())
-            .issuer(base.join("banco-azul")?)
-            .api_base_url(base.join("banco-azul/api")?)
-            .mtls_base_url(base.clone())
-            .build()?;
         // Test mode: whoever the consent names is authenticated without a
         // human, and the login front below approves everything on offer.
         let authenticator = Arc::new(RecordingAuthenticator::auto_approving(
             Some(base.join("login")?),
             clock.clone(),
         ));
-        let keys: Arc<dyn KeyCustody> = Arc::new(
-            SoftwareKeyCustody::builder()
-                .signing_key(SoftwareKey::generate_rsa("banco-azul-sig")?)
-                .build()?,
-        );
-        // The brand's signing key is published where initiators look for it.
-        directory.set_organisation_jwks(*brand.organisation_id(), keys.public_jwks().await?);
         let payment_consents = PaymentConsents::new(storage.clone(), sealer.clone(), clock.clone());
         let recurring_consents =
             RecurringConsents::new(storage.clone(), sealer.clone(), clock.clone());
@@ -227,93 +230,144 @@ impl LoopbackBank {
             RecurringConsentAuthorisation::new(recurring_consents.clone())
                 .with_debtor_accounts(Arc::new(synthetic.clone())),
         ));
-        let recurring_consents_api = RecurringConsentsApi::new(
-            brand.clone(),
-            recurring_consents.clone(),
-            storage.clone(),
-            directory.clone(),
-            keys.clone(),
-        );
-        let payments_api = PaymentConsentsApi::new(
-            brand.clone(),
-            payment_consents.clone(),
-            storage.clone(),
-            sealer.clone(),
-            clock.clone(),
-            directory.clone(),
-            keys.clone(),
-        );
-        let pix_api = PixPaymentsApi::new(
-            brand.clone(),
-            PixPaymentsParts {
-                consents: payment_consents,
-                storage: storage.clone(),
-                sealer: sealer.clone(),
-                clock: clock.clone(),
-                directory: directory.clone(),
-                keys: keys.clone(),
-                spi: Arc::new(SimulatedSpi::new()),
-            },
-        )
-        .with_recurring(recurring_consents);
-        let recurring_pix_api = pix_api
-            .recurring()
-            .ok_or("recurring payments are configured above")?;
-        // Every call of a listed endpoint, and each step of the hybrid
-        // flow, is reported to the metrics collector.
-        let reporter = PcmReporter::for_brand(&brand, storage.clone(), clock.clone());
-        let server = AuthorizationServer::builder()
-            .flow_observer(Arc::new(reporter.clone()))
-            .brand(ServerBrand {
-                brand: brand.clone(),
-                keys,
-            })
-            .consent_authorisation(Arc::new(consent_ports))
-            .storage(storage.clone())
-            .sealer(sealer.clone())
-            .clock(clock.clone())
-            .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
-            .authenticator(authenticator)
-            .customer_resources(Arc::new(synthetic.clone()))
-            .registration(Registration::new(directory.clone(), SSA_ISSUER))
-            .build()?;
         let consents = DataConsents::new(
             storage.clone(),
             sealer.clone(),
             clock.clone(),
             DataConsentPolicy::default(),
         );
-        let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
-        // The Consents API checks scopes per operation (renewals come with
-        // the customer's consent-bound token).
-        let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone());
-        let data_guard =
-            ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
-                .require_authorised_consent();
-        let bank = Arc::new(synthetic);
-        let data_apis = DataApis::builder(
-            brand.clone(),
-            consents.clone(),
-            storage.clone(),
-            sealer,
-            clock.clone(),
-        )
-        .resources(bank.clone())
-        .accounts(bank.clone())
-        .customers(bank.clone())
-        .credit_cards(bank.clone())
-        .credit_operations::<Loans>(bank.clone())
-        .credit_operations::<Financings>(bank.clone())
-        .credit_operations::<InvoiceFinancings>(bank.clone())
-        .credit_operations::<UnarrangedAccountsOverdraft>(bank)
-        .build();
-        let management = ManagementApi::new(
-            brand.clone(),
-            consents,
-            clock.clone(),
-            Arc::new(TestChannel),
-            base.join(CHANNELS_PATH)?,
-        );
+        let bank = Arc::new(synthetic.clone());
+        let mut server = AuthorizationServer::builder();
+        let mut parts = Vec::new();
+        let mut reporters = Vec::new();
+        for (id, name, _) in BRANDS {
+            let brand = Brand::builder(BrandId::new(id)?)
+                .display_name(name)
+                .organisation_id(OrganisationId::random())
+                .authorisation_server_id(AuthorisationServerId::random())
+                .issuer(base.join(id)?)
+                .api_base_url(base.join(&format!("{id}/api"))?)
+                .mtls_base_url(base.clone())
+                .build()?;
+            let keys: Arc<dyn KeyCustody> = Arc::new(
+                SoftwareKeyCustody::builder()
+                    .signing_key(SoftwareKey::generate_rsa(&format!("{id}-sig"))?)
+                    .build()?,
+            );
+            // The brand's signing key is published where initiators look for it.
+            directory.set_organisation_jwks(*brand.organisation_id(), keys.public_jwks().await?);
+            let recurring_consents_api = RecurringConsentsApi::new(
+                brand.clone(),
+                recurring_consents.clone(),
+                storage.clone(),
+                directory.clone(),
+                keys.clone(),
+            );
+            let payments_api = PaymentConsentsApi::new(
+                brand.clone(),
+                payment_consents.clone(),
+                storage.clone(),
+                sealer.clone(),
+                clock.clone(),
+                directory.clone(),
+                keys.clone(),
+            );
+            let pix_api = PixPaymentsApi::new(
+                brand.clone(),
+                PixPaymentsParts {
+                    consents: payment_consents.clone(),
+                    storage: storage.clone(),
+                    sealer: sealer.clone(),
+                    clock: clock.clone(),
+                    directory: directory.clone(),
+                    keys: keys.clone(),
+                    spi: Arc::new(SimulatedSpi::new()),
+                },
+            )
+            .with_recurring(recurring_consents.clone());
+            let recurring_pix_api = pix_api
+                .recurring()
+                .ok_or("recurring payments are configured above")?;
+            server = server.brand(ServerBrand {
+                brand: brand.clone(),
+                keys,
+            });
+            let consents_api = ConsentsApi::new(brand.clone(), consents.clone(), clock.clone());
+            // The Consents API checks scopes per operation (renewals come with
+            // the customer's consent-bound token).
+            let guard = ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone());
+            let data_guard =
+                ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
+                    .require_authorised_consent();
+            let data_apis = DataApis::builder(
+                brand.clone(),
+                consents.clone(),
+                storage.clone(),
+                sealer.clone(),
+                clock.clone(),
+            )
+            .resources(bank.clone())
+            .accounts(bank.clone())
+            .customers(bank.clone())
+            .credit_cards(bank.clone())
+            .credit_operations::<Loans>(bank.clone())
+            .credit_operations::<Financings>(bank.clone())
+            .credit_operations::<InvoiceFinancings>(bank.clone())
+            .credit_operations::<UnarrangedAccountsOverdraft>(bank.clone())
+            .build();
+            let management = ManagementApi::new(
+                brand.clone(),
+                consents.clone(),
+                clock.clone(),
+                Arc::new(TestChannel),
+                base.join(&format!("{id}/{CHANNELS_PATH}"))?,
+            );
+            let open_data = OpenDataApis::new(
+                brand.clone(),
+                Arc::new(SyntheticOpenData::new()),
+                clock.clone(),
+            );
+            let operations = Operations::new(brand.clone(), storage.clone(), clock.clone());
+            reporters.push(PcmReporter::for_brand(
+                &brand,
+                storage.clone(),
+                clock.clone(),
+            ));
+            parts.push(BrandParts {
+                consents_api,
+                guard,
+                data_guard,
+                data_apis,
+                payments_api,
+                pix_api,
+                recurring_consents_api,
+                recurring_pix_api,
+                common_api: CommonApi::new(operations.clone()),
+                admin_api: AdminApi::new(operations.clone()),
+                open_data,
+                back_office: BackOffice::new(
+                    operations,
+                    Arc::new(TestOperator),
+                    format!("/{id}{OPS_PATH}"),
+                ),
+                management,
+                brand,
+            });
+        }
+        // Each step of the hybrid flow is reported to the metrics collector
+        // (under the first brand: the flow observer is one for the server).
+        let first_reporter = reporters.first().ok_or("no brand")?.clone();
+        let server = server
+            .flow_observer(Arc::new(first_reporter))
+            .consent_authorisation(Arc::new(consent_ports))
+            .storage(storage.clone())
+            .sealer(sealer)
+            .clock(clock.clone())
+            .client_keys(Arc::new(DirectoryClientKeys::new(directory.clone())))
+            .authenticator(authenticator)
+            .customer_resources(Arc::new(synthetic))
+            .registration(Registration::new(directory.clone(), SSA_ISSUER))
+            .build()?;
 
         let tls_leaf = pki.server_certificate(&["127.0.0.1", "localhost"])?;
         let chain: Vec<CertificateDer<'static>> = tls_leaf
@@ -328,10 +382,10 @@ impl LoopbackBank {
         let anchors = [CertificateDer::from(pki.root_der().to_vec())];
         let tls = mtls::server_config(chain, key, &anchors, ClientCertPolicy::Optional)?;
         let ca_pem = pki.root_pem();
-        // Webhooks leave with the bank's transport certificate.
+        // Webhooks and metrics reports leave with the bank's transport certificate.
         let bank_cert = pki.transport_certificate(&OfbSubject::example(
             "banco-azul.localhost",
-            Cnpj::parse("11444777000161")?,
+            Cnpj::parse(BRANDS[0].2)?,
         ))?;
         let (chain, key) = mtls::identity(&bank_cert.chain_der, bank_cert.key_pkcs8_der.expose());
         let webhook_config = mtls::client_config(&anchors, chain, key)?;
@@ -341,60 +395,57 @@ impl LoopbackBank {
             clock.clone(),
         )?);
 
-        let open_data = OpenDataApis::new(
-            brand.clone(),
-            Arc::new(SyntheticOpenData::new()),
-            clock.clone(),
-        );
-        let operations = Operations::new(brand.clone(), storage.clone(), clock.clone());
-        let common_api = CommonApi::new(operations.clone());
-        let admin_api = AdminApi::new(operations.clone());
-        let back_office = BackOffice::new(operations, Arc::new(TestOperator), OPS_PATH);
+        let brands: Vec<Brand> = parts.iter().map(|p| p.brand.clone()).collect();
+        let pix_apis: Vec<PixPaymentsApi> = parts.iter().map(|p| p.pix_api.clone()).collect();
+        let brand = brands.first().ok_or("no brand")?.clone();
         let server_pki = pki.clone();
         let shared = Arc::new(Shared {
             base: base.clone(),
-            brand: brand.clone(),
             server,
-
-            consents_api,
-            guard,
-            data_guard,
-            data_apis,
-            payments_api,
-            pix_api: pix_api.clone(),
-            recurring_consents_api,
-            recurring_pix_api,
-            common_api,
-            admin_api,
-            open_data,
-            back_office,
-            management,
+            brands: parts,
             directory,
             pki,
             clock: clock.clone(),
         });
         // Every call of a listed endpoint is reported to the metrics
-        // collector (served here too, under /pcm/, as the governance's mock).
+        // collector by the brand that served it (served here too, under
+        // /pcm/, as the governance's mock); calls outside every brand (the
+        // directory, the login front) under the first brand.
         let collector = Arc::new(MockPcmCollector::new(
             EndpointCatalogue::default().private_templates(),
             EndpointCatalogue::default().opendata_templates(),
         )?);
-        let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
-        let reported = PcmLayer::new(reporter).layer(spans.layer(tower::service_fn(
-            move |request: Request<hyper::body::Incoming>| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(route(&shared, request).await) }
-            },
-        )));
+        let mut stacks = Vec::new();
+        for (index, (reporter, brand)) in reporters.into_iter().zip(&brands).enumerate() {
+            let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
+            let shared = shared.clone();
+            let stack = PcmLayer::new(reporter).layer(spans.layer(tower::service_fn(
+                move |request: Request<hyper::body::Incoming>| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(route(&shared, index, request).await) }
+                },
+            )));
+            stacks.push((format!("/{}/", brand.id().as_str()), stack));
+        }
         let mock = collector.clone();
+        let stacks = Arc::new(stacks);
         let service = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
-            let reported = reported.clone();
+            let stacks = stacks.clone();
             let mock = mock.clone();
             async move {
                 if request.uri().path().starts_with("/pcm/") {
                     return Ok::<_, Infallible>(collector_call(&mock, request).await);
                 }
-                reported.oneshot(request).await
+                let path = request.uri().path().to_owned();
+                let stack = stacks
+                    .iter()
+                    .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+                    .or_else(|| stacks.first())
+                    .map(|(_, stack)| stack.clone());
+                match stack {
+                    Some(stack) => stack.oneshot(request).await,
+                    None => Ok(plain(StatusCode::NOT_FOUND)),
+                }
             }
         });
         let pcm_sender = PcmSender::new(
@@ -413,10 +464,11 @@ impl LoopbackBank {
         }));
         Ok(Self {
             base,
+            brands,
             brand,
             ca_pem,
             webhooks,
-            pix_api,
+            pix_apis,
             clock,
             collector,
             pcm_sender: Arc::new(pcm_sender),
@@ -425,6 +477,12 @@ impl LoopbackBank {
             shutdown: Some(tx),
             task,
         })
+    }
+
+    /// Every brand of the bank (the first is the one the single-brand
+    /// accessors, such as [`LoopbackBank::issuer`], name).
+    pub fn brands(&self) -> &[Brand] {
+        &self.brands
     }
 
     /// The brand this bank serves.
@@ -513,7 +571,8 @@ impl LoopbackBank {
     /// # Errors
     /// Never in practice (the base URL is valid).
     pub fn back_office_url(&self) -> Result<Url, url::ParseError> {
-        self.base.join(OPS_PATH.trim_start_matches('/'))
+        self.base
+            .join(&format!("{}{OPS_PATH}", self.brand.id().as_str()))
     }
 
     /// The clock the bank runs on.
@@ -527,7 +586,11 @@ impl LoopbackBank {
     /// # Errors
     /// When the store fails.
     pub async fn settle_due(&self, date: opus_core::Date) -> Result<usize, Failure> {
-        Ok(self.pix_api.settle_due(date).await?)
+        let mut settled = 0;
+        for pix_api in &self.pix_apis {
+            settled += pix_api.settle_due(date).await?;
+        }
+        Ok(settled)
     }
 
     /// Delivers the webhook notices due now (a real deployment runs the
@@ -568,7 +631,8 @@ impl LoopbackBank {
     /// # Errors
     /// Never in practice (the base URL is valid).
     pub fn channels_url(&self) -> Result<Url, url::ParseError> {
-        self.base.join(CHANNELS_PATH)
+        self.base
+            .join(&format!("{}/{CHANNELS_PATH}", self.brand.id().as_str()))
     }
 
     /// The listener's base URL (`https://127.0.0.1:<port>/`).
@@ -667,21 +731,31 @@ where
     }
 }
 
-async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+/// Serves `request` for the brand at `index` of `shared.brands` (the
+/// authorization server, the directory and the login front are shared).
+async fn route(
+    shared: &Shared,
+    index: usize,
+    request: Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
+    let Some(brand) = shared.brands.get(index) else {
+        return plain(StatusCode::NOT_FOUND);
+    };
+    let brand_prefix = format!("/{}", brand.brand.id().as_str());
     let consents_prefix = format!(
         "{}/{}",
-        shared.brand.api_base_url().path().trim_end_matches('/'),
+        brand.brand.api_base_url().path().trim_end_matches('/'),
         opus_consent::api::BASE_PATH
     );
     let data_prefix = format!(
         "{}/open-banking/",
-        shared.brand.api_base_url().path().trim_end_matches('/')
+        brand.brand.api_base_url().path().trim_end_matches('/')
     );
     let api = |base: &str| {
         format!(
             "{}/{base}",
-            shared.brand.api_base_url().path().trim_end_matches('/')
+            brand.brand.api_base_url().path().trim_end_matches('/')
         )
     };
     if path.starts_with("/directory/") {
@@ -689,48 +763,43 @@ async fn route(shared: &Shared, request: Request<hyper::body::Incoming>) -> Resp
     } else if path == "/login" {
         login(shared, &request).await
     } else if path.starts_with(&consents_prefix) {
-        guarded(&shared.guard, shared.consents_api.clone(), request).await
+        guarded(&brand.guard, brand.consents_api.clone(), request).await
     } else if path.starts_with(&api(opus_consent::payments::BASE_PATH)) {
-        guarded(&shared.guard, shared.payments_api.clone(), request).await
+        guarded(&brand.guard, brand.payments_api.clone(), request).await
     } else if path.starts_with(&api(opus_holder::BASE_PATH)) {
-        guarded(&shared.guard, shared.pix_api.clone(), request).await
+        guarded(&brand.guard, brand.pix_api.clone(), request).await
     } else if path.starts_with(&api(opus_consent::recurring::BASE_PATH)) {
-        guarded(
-            &shared.guard,
-            shared.recurring_consents_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.recurring_consents_api.clone(), request).await
     } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
-        guarded(&shared.guard, shared.recurring_pix_api.clone(), request).await
+        guarded(&brand.guard, brand.recurring_pix_api.clone(), request).await
     } else if opus_transmitter::opendata::ENDPOINTS
         .iter()
         .any(|e| path == api(e.trim_start_matches('/')))
     {
         // Public: no certificate, no token.
-        match shared.open_data.clone().oneshot(request).await {
+        match brand.open_data.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     } else if path.starts_with(&api(opus_pcm::operations::COMMON_BASE)) {
-        match shared.common_api.clone().oneshot(request).await {
+        match brand.common_api.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     } else if path.starts_with(&api(opus_pcm::operations::ADMIN_BASE)) {
-        match shared.admin_api.clone().oneshot(request).await {
+        match brand.admin_api.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
-    } else if path.starts_with(OPS_PATH) {
-        match shared.back_office.clone().oneshot(request).await {
+    } else if path.starts_with(&format!("{brand_prefix}{OPS_PATH}")) {
+        match brand.back_office.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     } else if path.starts_with(&data_prefix) {
-        guarded(&shared.data_guard, shared.data_apis.clone(), request).await
-    } else if path.starts_with(&format!("/{CHANNELS_PATH}")) {
-        match shared.management.clone().oneshot(request).await {
+        guarded(&brand.data_guard, brand.data_apis.clone(), request).await
+    } else if path.starts_with(&format!("{brand_prefix}/{CHANNELS_PATH}")) {
+        match brand.management.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
@@ -795,21 +864,25 @@ async fn login(shared: &Shared, request: &Request<hyper::body::Incoming>) -> Res
     let Some(id) = id else {
         return plain(StatusCode::NOT_FOUND);
     };
-    let brand = shared.brand.id();
     let handle = InteractionHandle::Id(id);
     let evidence = AuthenticationEvidence::Form(Default::default());
-    let view = match shared.server.authenticate(brand, &handle, &evidence).await {
-        Ok(view) if view.step == StepName::Consent => view,
-        Ok(view) => return back_to_client(&view),
-        Err(_) => return plain(StatusCode::NOT_FOUND),
-    };
-    let decision = Decision::Approve {
-        resources: view.resources.into_iter().map(|r| r.resource_id).collect(),
-    };
-    match shared.server.decide(brand, &handle, decision).await {
-        Ok(view) => back_to_client(&view),
-        Err(_) => plain(StatusCode::NOT_FOUND),
+    // The interaction belongs to one brand: the first that knows it.
+    for parts in &shared.brands {
+        let brand = parts.brand.id();
+        let view = match shared.server.authenticate(brand, &handle, &evidence).await {
+            Ok(view) if view.step == StepName::Consent => view,
+            Ok(view) => return back_to_client(&view),
+            Err(_) => continue,
+        };
+        let decision = Decision::Approve {
+            resources: view.resources.into_iter().map(|r| r.resource_id).collect(),
+        };
+        return match shared.server.decide(brand, &handle, decision).await {
+            Ok(view) => back_to_client(&view),
+            Err(_) => plain(StatusCode::NOT_FOUND),
+        };
     }
+    plain(StatusCode::NOT_FOUND)
 }
 
 fn back_to_client(view: &InteractionView) -> Response<Full<Bytes>> {

@@ -3,7 +3,7 @@
 //! the keys the interop kit's OFB mode names (`ca_pem_path`,
 //! `directory.test_registration_url`, per brand `issuer` and
 //! `api_base_url`, `test_customers`), and each brand's organisation id, the
-//! metrics collector's URL, the bank's channel and operations URLs and
+//! metrics collector's URL, each brand's channel and operations URLs and
 //! ready-made TPP identities.
 
 use std::path::Path;
@@ -22,24 +22,35 @@ pub fn describe(bank: &LoopbackBank, dir: &Path, identities: &[Value]) -> Result
     std::fs::create_dir_all(dir)?;
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, bank.ca_pem())?;
-    let brand = bank.brand();
+    let mut brands = Vec::new();
+    for brand in bank.brands() {
+        brands.push(json!({
+            "id": brand.id().as_str(),
+            "name": brand.display_name(),
+            "organisation_id": brand.organisation_id().to_string(),
+            "issuer": brand.issuer().as_str().trim_end_matches('/'),
+            "api_base_url": brand.api_base_url().as_str().trim_end_matches('/'),
+            "consents_url": brand.api_url(opus_consent::api::BASE_PATH)?.as_str(),
+            "status_url": brand
+                .api_url(&format!("{}/status", opus_pcm::operations::COMMON_BASE))?
+                .as_str(),
+            "channels_url": bank
+                .base_url()
+                .join(&format!("{}/{}", brand.id().as_str(), crate::bank::CHANNELS_PATH))?
+                .as_str(),
+            "back_office_url": bank
+                .base_url()
+                .join(&format!("{}{}", brand.id().as_str(), crate::bank::OPS_PATH))?
+                .as_str(),
+        }));
+    }
     Ok(json!({
         "ca_pem_path": ca.display().to_string(),
         "directory": {
             "test_registration_url": bank.test_registration_url()?.as_str(),
         },
-        "brands": [{
-            "id": brand.id().as_str(),
-            "name": brand.display_name(),
-            "organisation_id": brand.organisation_id().to_string(),
-            "issuer": bank.issuer().as_str().trim_end_matches('/'),
-            "api_base_url": bank.api_url("")?.as_str().trim_end_matches('/'),
-            "consents_url": bank.consents_url()?.as_str(),
-            "status_url": bank.status_url()?.as_str(),
-        }],
+        "brands": brands,
         "metrics_collector_url": bank.base_url().join("pcm/api/")?.as_str(),
-        "channels_url": bank.channels_url()?.as_str(),
-        "back_office_url": bank.back_office_url()?.as_str(),
         "test_customers": [
             {"cpf": MARIA_CPF, "name": "Maria Oliveira"},
             {"cpf": JOAO_CPF, "name": "João Souza"},

@@ -134,7 +134,10 @@ pub async fn run_all(bank: &LoopbackBank, trace: &mut Trace<'_>) -> Vec<Outcome>
 
 async fn data_sharing(bank: &LoopbackBank, trace: &mut Trace<'_>) -> Result<(), Failure> {
     let fintech = SandboxFintech::join(bank, "receptora-sandbox", &["DADOS"], None).await?;
-    trace.step("A data receiver registers with the directory and, by DCR, with Banco Azul");
+    trace.step(&format!(
+        "A data receiver registers with the directory and, by DCR, with {}",
+        bank.brand().display_name()
+    ));
     trace.detail(&format!("client_id {}", fintech.client_id().as_str()));
     let receiver = opus_drx::DataReceiver::new(
         fintech.client(),

@@ -111,15 +111,16 @@ async fn main() -> Result<ExitCode, Failure> {
         storage,
     )
     .await?;
-    let brand = bank.brand();
     println!("\nRunning on loopback (one HTTPS listener, client certificates asked for):");
     println!("  mock directory      {}", bank.test_registration_url()?);
-    println!(
-        "  {:<19} issuer {}",
-        brand.display_name(),
-        bank.issuer().as_str().trim_end_matches('/')
-    );
-    println!("  {:<19} API base {}", "", bank.api_url("")?);
+    for brand in bank.brands() {
+        println!(
+            "  {:<19} issuer {}",
+            brand.display_name(),
+            brand.issuer().as_str().trim_end_matches('/')
+        );
+        println!("  {:<19} API base {}", "", brand.api_base_url());
+    }
     println!(
         "  metrics collector   {}",
         bank.base_url().join("pcm/api/")?
