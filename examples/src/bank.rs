@@ -102,6 +102,68 @@ const BRANDS: [(&str, &str, &str); 2] = [
     ("banco-verde", "Banco Verde", "50685362000135"),
 ];
 
+/// One brand of a [`BankSetup`].
+pub struct BrandSetup {
+    /// The brand id (the first path segment of its issuer and API base).
+    pub id: String,
+    /// The name shown to customers.
+    pub name: String,
+    /// The brand's directory organisation (a random one when `None`).
+    pub organisation_id: Option<OrganisationId>,
+    /// The brand's signing keys (a fresh software RSA key when `None`).
+    pub keys: Option<Arc<dyn KeyCustody>>,
+}
+
+impl std::fmt::Debug for BrandSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrandSetup")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BrandSetup {
+    /// The sandbox's brands (Banco Azul, Banco Verde) with fresh keys.
+    pub fn sandbox() -> Vec<Self> {
+        BRANDS
+            .iter()
+            .map(|(id, name, _)| Self {
+                id: (*id).to_owned(),
+                name: (*name).to_owned(),
+                organisation_id: None,
+                keys: None,
+            })
+            .collect()
+    }
+}
+
+/// How to start a bank: where it listens, its public URL, its brands, its
+/// state and its back office.
+pub struct BankSetup {
+    /// The address to listen on (`127.0.0.1:0` for a free loopback port).
+    pub listen: std::net::SocketAddr,
+    /// The URL clients reach it at (`https://<listen address>/` when `None`).
+    pub public_url: Option<Url>,
+    /// The brands (at least one).
+    pub brands: Vec<BrandSetup>,
+    /// The storage ports.
+    pub storage: Storage,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The back office behind the connectors.
+    pub synthetic: SyntheticBank,
+}
+
+impl std::fmt::Debug for BankSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankSetup")
+            .field("listen", &self.listen)
+            .field("brands", &self.brands)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A running loopback bank.
 pub struct LoopbackBank {
     base: Url,
@@ -186,13 +248,40 @@ impl LoopbackBank {
     pub async fn start_on(
         clock: Arc<dyn Clock>,
         synthetic: SyntheticBank,
-        mut storage: Storage,
+        storage: Storage,
     ) -> Result<Self, Failure> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let base = Url::parse(&format!(
-            "https://127.0.0.1:{}/",
-            listener.local_addr()?.port()
-        ))?;
+        Self::start_with(BankSetup {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            brands: BrandSetup::sandbox(),
+            storage,
+            clock,
+            synthetic,
+        })
+        .await
+    }
+
+    /// Starts the bank as `setup` says.
+    ///
+    /// # Errors
+    /// As [`LoopbackBank::start`]; also when `setup` has no brand.
+    pub async fn start_with(setup: BankSetup) -> Result<Self, Failure> {
+        let BankSetup {
+            listen,
+            public_url,
+            brands: brand_setups,
+            mut storage,
+            clock,
+            synthetic,
+        } = setup;
+        if brand_setups.is_empty() {
+            return Err("a bank needs at least one brand".into());
+        }
+        let listener = TcpListener::bind(listen).await?;
+        let base = match public_url {
+            Some(url) => url,
+            None => Url::parse(&format!("https://{}/", listener.local_addr()?))?,
+        };
         let counters = Arc::new(RecordingCounters::new(storage.counters.clone()));
         storage.counters = counters.clone();
         let sealer = Arc::new(
@@ -240,20 +329,24 @@ impl LoopbackBank {
         let mut server = AuthorizationServer::builder();
         let mut parts = Vec::new();
         let mut reporters = Vec::new();
-        for (id, name, _) in BRANDS {
+        for setup in brand_setups {
+            let id = setup.id.as_str();
             let brand = Brand::builder(BrandId::new(id)?)
-                .display_name(name)
-                .organisation_id(OrganisationId::random())
+                .display_name(setup.name.as_str())
+                .organisation_id(setup.organisation_id.unwrap_or_else(OrganisationId::random))
                 .authorisation_server_id(AuthorisationServerId::random())
                 .issuer(base.join(id)?)
                 .api_base_url(base.join(&format!("{id}/api"))?)
                 .mtls_base_url(base.clone())
                 .build()?;
-            let keys: Arc<dyn KeyCustody> = Arc::new(
-                SoftwareKeyCustody::builder()
-                    .signing_key(SoftwareKey::generate_rsa(&format!("{id}-sig"))?)
-                    .build()?,
-            );
+            let keys: Arc<dyn KeyCustody> = match setup.keys {
+                Some(keys) => keys,
+                None => Arc::new(
+                    SoftwareKeyCustody::builder()
+                        .signing_key(SoftwareKey::generate_rsa(&format!("{id}-sig"))?)
+                        .build()?,
+                ),
+            };
             // The brand's signing key is published where initiators look for it.
             directory.set_organisation_jwks(*brand.organisation_id(), keys.public_jwks().await?);
             let recurring_consents_api = RecurringConsentsApi::new(
@@ -369,7 +462,13 @@ impl LoopbackBank {
             .registration(Registration::new(directory.clone(), SSA_ISSUER))
             .build()?;
 
-        let tls_leaf = pki.server_certificate(&["127.0.0.1", "localhost"])?;
+        let mut names = vec!["127.0.0.1", "localhost"];
+        if let Some(host) = base.host_str()
+            && !names.contains(&host)
+        {
+            names.push(host);
+        }
+        let tls_leaf = pki.server_certificate(&names)?;
         let chain: Vec<CertificateDer<'static>> = tls_leaf
             .chain_der
             .iter()

@@ -3,6 +3,7 @@
 //! runs with third-party FAPI peers.
 
 pub mod bank;
+pub mod config;
 pub mod endpoints;
 pub mod fintech;
 pub mod journeys;

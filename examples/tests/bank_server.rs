@@ -1,0 +1,306 @@
+//! The example bank server's deploy artefacts: its configuration files
+//! parse, a server started from a configuration serves each brand with the
+//! key the file names, and the Helm chart renders to the Kubernetes objects
+//! a deployment needs (with `helm template` when `OPUS_HELM` names a helm
+//! binary; otherwise with the chart's values substituted here, the only
+//! template features the chart uses).
+// Tests fail by panicking; these lints are for library code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::encoding::AsDer;
+use base64::Engine;
+use bytes::Bytes;
+use opus_core::SystemClock;
+use opus_examples::bank::LoopbackBank;
+use opus_examples::config::{BankServerConfig, KeyConfig};
+use opus_examples::fintech::{anonymous_tls, pem_certificates};
+use opus_fapi::mtls;
+use serde_json::Value;
+use url::Url;
+
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
+}
+
+fn values() -> Value {
+    let text = std::fs::read_to_string(deploy().join("helm/opus-bank/values.yaml")).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_example_configurations_parse() {
+    let config = BankServerConfig::load(&deploy().join("bank-server.toml")).unwrap();
+    assert_eq!(config.brands.len(), 2);
+    assert!(matches!(
+        config.brands[0].signing_key,
+        Some(KeyConfig::Pem { .. })
+    ));
+    assert!(matches!(
+        config.brands[1].signing_key,
+        Some(KeyConfig::Pkcs11 { .. })
+    ));
+    // The chart's configuration too.
+    let chart = BankServerConfig::parse(values()["config"].as_str().unwrap()).unwrap();
+    assert_eq!(chart.storage.url_env.as_deref(), Some("OPUS_DATABASE_URL"));
+    // Unknown keys and brandless files are refused.
+    assert!(
+        BankServerConfig::parse(
+            "listen = \"127.0.0.1:0\"\n[storage]\nurl = \"memory:\"\nbrands = []\n"
+        )
+        .is_err()
+    );
+    assert!(
+        BankServerConfig::parse(
+            "listen = \"127.0.0.1:0\"\nlisten_twice = 1\n[storage]\nurl = \"memory:\"\n[[brands]]\nid = \"a\"\nname = \"A\"\n"
+        )
+        .is_err()
+    );
+}
+
+async fn get_json(tls: &Arc<rustls::ClientConfig>, url: &Url) -> Value {
+    let request = http::Request::get(url.as_str()).body(Bytes::new()).unwrap();
+    let answer = mtls::exchange(tls, request, url, Duration::from_secs(15), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, http::StatusCode::OK, "{url}");
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_from_a_configuration_serves_each_brand_with_its_configured_key() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bank-server-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let der = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .unwrap()
+        .as_der()
+        .unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let key = dir.join("azul.pem");
+    std::fs::write(
+        &key,
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        ),
+    )
+    .unwrap();
+    let config = BankServerConfig::parse(&format!(
+        r#"
+listen = "127.0.0.1:0"
+
+[storage]
+url = "sqlite:{}"
+
+[[brands]]
+id = "banco-azul"
+name = "Banco Azul"
+signing_key = {{ pem = "{}", kid = "azul-from-pem" }}
+
+[[brands]]
+id = "banco-roxo"
+name = "Banco Roxo"
+"#,
+        dir.join("bank.db").display(),
+        key.display()
+    ))
+    .unwrap();
+    let bank = LoopbackBank::start_with(config.setup(Arc::new(SystemClock)).await.unwrap())
+        .await
+        .unwrap();
+    let tls = anonymous_tls(&pem_certificates(bank.ca_pem())).unwrap();
+    let mut kids = BTreeMap::new();
+    for brand in bank.brands() {
+        let discovery = get_json(
+            &tls,
+            &Url::parse(&format!(
+                "{}/.well-known/openid-configuration",
+                brand.issuer().as_str().trim_end_matches('/')
+            ))
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            discovery["issuer"].as_str().unwrap().trim_end_matches('/'),
+            brand.issuer().as_str().trim_end_matches('/')
+        );
+        let jwks = get_json(
+            &tls,
+            &Url::parse(discovery["jwks_uri"].as_str().unwrap()).unwrap(),
+        )
+        .await;
+        let brand_kids: Vec<String> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        kids.insert(brand.id().as_str().to_owned(), brand_kids);
+    }
+    bank.stop().await;
+    assert_eq!(kids["banco-azul"], vec!["azul-from-pem".to_owned()]);
+    assert_eq!(kids["banco-roxo"], vec!["banco-roxo-sig".to_owned()]);
+    assert!(
+        dir.join("bank.db").exists(),
+        "the state went to the SQLite file"
+    );
+}
+
+/// The chart's templates with `values` substituted: `{{ .Values.a.b }}`,
+/// `{{ .Release.Name }}`, `{{ .Chart.Name }}`, and the `quote` and
+/// `indent N` functions.
+fn render(template: &str, values: &Value, release: &str, chart: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").unwrap() + start;
+        let expression = rest[start + 2..end].trim();
+        let mut parts = expression.split('|').map(str::trim);
+        let path = parts.next().unwrap();
+        let mut value = match path {
+            ".Release.Name" => release.to_owned(),
+            ".Chart.Name" => chart.to_owned(),
+            other => {
+                let pointer = other
+                    .strip_prefix(".Values.")
+                    .unwrap_or_else(|| panic!("unsupported template expression {other}"))
+                    .replace('.', "/");
+                match values.pointer(&format!("/{pointer}")) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+                    other => panic!("no value for {path}: {other:?}"),
+                }
+            }
+        };
+        for function in parts {
+            if function == "quote" {
+                value = format!("{value:?}");
+            } else if let Some(n) = function.strip_prefix("indent ") {
+                let pad = " ".repeat(n.trim().parse().unwrap());
+                value = value
+                    .lines()
+                    .map(|l| format!("{pad}{l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            } else {
+                panic!("unsupported template function {function}");
+            }
+        }
+        out.push_str(&value);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every rendered object, by kind.
+fn rendered_objects() -> BTreeMap<String, Value> {
+    let chart = deploy().join("helm/opus-bank");
+    let documents: Vec<String> = match std::env::var("OPUS_HELM") {
+        Ok(helm) => {
+            let output = std::process::Command::new(helm)
+                .args(["template", "opus"])
+                .arg(&chart)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{output:?}");
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .split("\n---")
+                .map(str::to_owned)
+                .collect()
+        }
+        Err(_) => {
+            eprintln!("OPUS_HELM is not set: rendering the chart's values here");
+            let values = values();
+            let mut documents = Vec::new();
+            for entry in std::fs::read_dir(chart.join("templates")).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                documents.push(render(&text, &values, "opus", "opus-bank"));
+            }
+            documents
+        }
+    };
+    let mut objects = BTreeMap::new();
+    for document in documents {
+        let document = document.trim().trim_start_matches("---");
+        if document.trim().is_empty() {
+            continue;
+        }
+        let object: Value = serde_saphyr::from_str(document)
+            .unwrap_or_else(|e| panic!("not YAML ({e}):\n{document}"));
+        objects.insert(object["kind"].as_str().unwrap().to_owned(), object);
+    }
+    objects
+}
+
+#[test]
+fn the_helm_chart_renders_the_objects_of_a_deployment() {
+    let objects = rendered_objects();
+    for kind in [
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "ConfigMap",
+    ] {
+        assert!(objects.contains_key(kind), "no {kind}: {objects:?}");
+    }
+    let deployment = &objects["Deployment"];
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        "registry.example/opus-bank-server:0.1.0"
+    );
+    assert_eq!(container["ports"][0]["containerPort"], 8443);
+    assert_eq!(
+        container["envFrom"][0]["secretRef"]["name"], "opus-bank-env",
+        "secrets come by reference"
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"],
+        true
+    );
+    let volumes = deployment["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["secret"]["secretName"] == "opus-bank-keys")
+    );
+    let hpa = &objects["HorizontalPodAutoscaler"];
+    assert_eq!(
+        hpa["spec"]["scaleTargetRef"]["name"],
+        deployment["metadata"]["name"]
+    );
+    assert_eq!(hpa["spec"]["minReplicas"], 2);
+    assert_eq!(
+        objects["Service"]["spec"]["selector"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    // The configuration the pods read is a valid server configuration.
+    let config = objects["ConfigMap"]["data"]["bank-server.toml"]
+        .as_str()
+        .unwrap();
+    let parsed = BankServerConfig::parse(config).unwrap();
+    assert_eq!(parsed.listen.port(), 8443);
+}
+
+#[test]
+fn the_container_file_names_the_bank_server_build_and_a_non_root_user() {
+    let text = std::fs::read_to_string(deploy().join("Containerfile")).unwrap();
+    assert!(text.contains("cargo build --release --locked -p opus-examples --bin bank-server"));
+    assert!(text.contains("USER 10001"));
+    assert!(Path::new(env!("CARGO_BIN_EXE_bank-server")).exists());
+}
