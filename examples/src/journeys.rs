@@ -363,7 +363,9 @@ fn consent_data(date: &str, scheduled: bool, customer: &Cpf) -> serde_json::Map<
     data
 }
 
-fn pix_order(date: &str, n: u32) -> Value {
+/// The `data` of `POST /pix/payments` for one payment of R$ 80.00 on
+/// `date` (`n` tells the end-to-end ids apart).
+pub fn pix_order(date: &str, n: u32) -> Value {
     let compact: String = date.chars().filter(char::is_ascii_digit).collect();
     json!([{
         "endToEndId": format!("E12345678{compact}1500{n:011}"),

@@ -39,6 +39,7 @@ use hyper_util::rt::TokioIo;
 use opus_core::keys::{KeyCustody, KeyPurpose};
 use opus_core::{ClientId, Clock, SystemClock};
 use opus_examples::bank::{LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
+use opus_examples::journeys::pix_order;
 use opus_fapi::client::{client_assertion, pkce_pair};
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::jose::jws;
@@ -1057,17 +1058,6 @@ async fn scheduled_consent(
         consent,
         tokens.body["access_token"].as_str().unwrap().to_owned(),
     )
-}
-
-fn pix_order(date: &str, n: u32) -> Value {
-    let compact: String = date.chars().filter(char::is_ascii_digit).collect();
-    json!([{
-        "endToEndId": format!("E12345678{compact}1500{n:011}"),
-        "localInstrument": "MANU",
-        "payment": {"amount": "80.00", "currency": "BRL"},
-        "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"},
-        "cnpjInitiator": "11222333000181",
-    }])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -435,50 +435,30 @@ impl ConnectorTester {
         .await;
         for account in &accounts {
             let id = &account.account_id;
-            if let Called::Answered(answer) = self
-                .call(&mut report, "accounts.account", connector.account(ctx, id))
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    "accounts.account",
-                    "/accounts/{accountId}",
-                    answer,
-                );
-            }
-            if let Called::Answered(answer) = self
-                .call(
-                    &mut report,
-                    "accounts.balances",
-                    connector.balances(ctx, id),
-                )
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    "accounts.balances",
-                    "/accounts/{accountId}/balances",
-                    answer,
-                );
-            }
-            if let Called::Answered(answer) = self
-                .call(
-                    &mut report,
-                    "accounts.overdraft_limits",
-                    connector.overdraft_limits(ctx, id),
-                )
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    "accounts.overdraft_limits",
-                    "/accounts/{accountId}/overdraft-limits",
-                    answer,
-                );
-            }
+            self.one(
+                &mut report,
+                spec,
+                "accounts.account",
+                "/accounts/{accountId}",
+                connector.account(ctx, id),
+            )
+            .await;
+            self.one(
+                &mut report,
+                spec,
+                "accounts.balances",
+                "/accounts/{accountId}/balances",
+                connector.balances(ctx, id),
+            )
+            .await;
+            self.one(
+                &mut report,
+                spec,
+                "accounts.overdraft_limits",
+                "/accounts/{accountId}/overdraft-limits",
+                connector.overdraft_limits(ctx, id),
+            )
+            .await;
             let query = TransactionQuery {
                 from: self.today.add_days(-365).unwrap_or(self.today),
                 to: self.today,
@@ -511,6 +491,20 @@ impl ConnectorTester {
         )
         .await;
         report
+    }
+
+    /// Calls a single-record method and checks its answer.
+    async fn one<T: Serialize>(
+        &self,
+        report: &mut Report,
+        spec: &OpenApi,
+        method: &str,
+        template: &str,
+        call: impl Future<Output = Result<T, ConnectorError>>,
+    ) {
+        if let Called::Answered(answer) = self.call(report, method, call).await {
+            self.single(report, spec, method, template, answer);
+        }
     }
 
     /// One record's answer: valid, or `Unavailable`-like errors the spec
@@ -604,22 +598,14 @@ impl ConnectorTester {
         )
         .await;
         for id in &ids {
-            if let Called::Answered(answer) = self
-                .call(
-                    &mut report,
-                    &method("contract"),
-                    connector.contract(ctx, id),
-                )
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    &method("contract"),
-                    "/contracts/{contractId}",
-                    answer,
-                );
-            }
+            self.one(
+                &mut report,
+                spec,
+                &method("contract"),
+                "/contracts/{contractId}",
+                connector.contract(ctx, id),
+            )
+            .await;
             if let Some(warranties) = self
                 .pagination(&mut report, &method("warranties"), |window| {
                     connector.warranties(ctx, id, window)
@@ -634,38 +620,22 @@ impl ConnectorTester {
                     &warranties,
                 );
             }
-            if let Called::Answered(answer) = self
-                .call(
-                    &mut report,
-                    &method("scheduled_instalments"),
-                    connector.scheduled_instalments(ctx, id),
-                )
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    &method("scheduled_instalments"),
-                    "/contracts/{contractId}/scheduled-instalments",
-                    answer,
-                );
-            }
-            if let Called::Answered(answer) = self
-                .call(
-                    &mut report,
-                    &method("payments"),
-                    connector.payments(ctx, id),
-                )
-                .await
-            {
-                self.single(
-                    &mut report,
-                    spec,
-                    &method("payments"),
-                    "/contracts/{contractId}/payments",
-                    answer,
-                );
-            }
+            self.one(
+                &mut report,
+                spec,
+                &method("scheduled_instalments"),
+                "/contracts/{contractId}/scheduled-instalments",
+                connector.scheduled_instalments(ctx, id),
+            )
+            .await;
+            self.one(
+                &mut report,
+                spec,
+                &method("payments"),
+                "/contracts/{contractId}/payments",
+                connector.payments(ctx, id),
+            )
+            .await;
         }
         self.scoped(
             &mut report,

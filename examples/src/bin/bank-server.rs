@@ -59,24 +59,7 @@ async fn main() -> Result<ExitCode, Failure> {
             brand.api_base_url()
         );
     }
-    stopped().await?;
+    opus_examples::stop_requested().await?;
     bank.stop().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C, or (on Unix) SIGTERM.
-async fn stopped() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }

@@ -200,27 +200,10 @@ async fn main() -> Result<ExitCode, Failure> {
         bank.status_url()?
     );
     println!("Press Ctrl-C to stop.");
-    stopped().await?;
+    opus_examples::stop_requested().await?;
     bank.stop().await;
     if options.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok(code)
-}
-
-/// Ctrl-C, or (on Unix) SIGTERM.
-async fn stopped() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }
