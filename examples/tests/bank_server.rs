@@ -304,3 +304,61 @@ fn the_container_file_names_the_bank_server_build_and_a_non_root_user() {
     assert!(text.contains("USER 10001"));
     assert!(Path::new(env!("CARGO_BIN_EXE_bank-server")).exists());
 }
+
+/// The metric names of a PromQL expression (identifiers followed by `{`).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let bytes = expr.as_bytes();
+    for (i, _) in expr.match_indices('{') {
+        let start = expr[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |p| p + 1);
+        if start < i && bytes[start].is_ascii_alphabetic() {
+            names.push(expr[start..i].to_owned());
+        }
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grafana_dashboard_reads_only_metrics_the_back_office_exports() {
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy().join("grafana/opus-bank.json")).unwrap(),
+    )
+    .unwrap();
+    let mut used = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            used.extend(metric_names(target["expr"].as_str().unwrap()));
+        }
+    }
+    assert!(used.len() >= 6, "{used:?}");
+
+    // What the bank exports, after a call has been served.
+    let bank = LoopbackBank::start().await.unwrap();
+    let tls = anonymous_tls(&pem_certificates(bank.ca_pem())).unwrap();
+    let _ = get_json(&tls, &bank.status_url().unwrap()).await;
+    let url = Url::parse(&format!("{}/metrics", bank.back_office_url().unwrap())).unwrap();
+    let request = http::Request::get(url.as_str())
+        .header(opus_examples::bank::TEST_OPERATOR_HEADER, "grafana-test")
+        .body(Bytes::new())
+        .unwrap();
+    let answer = mtls::exchange(&tls, request, &url, Duration::from_secs(15), 1 << 20)
+        .await
+        .unwrap();
+    bank.stop().await;
+    assert_eq!(answer.status, http::StatusCode::OK);
+    let exposition = String::from_utf8(answer.body.to_vec()).unwrap();
+    let exported: Vec<&str> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for name in &used {
+        assert!(
+            exported.contains(&name.as_str()),
+            "the dashboard reads {name}, which the back office does not export: {exported:?}"
+        );
+    }
+    assert!(exposition.contains("brand=\"banco-azul\""));
+}
