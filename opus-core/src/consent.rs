@@ -222,6 +222,68 @@ pub struct DataConsentExtension {
 }
 
 impl Permission {
+    /// What the permission shares, in plain Portuguese, for consent
+    /// screens (the user-experience guide asks for the data in words the
+    /// customer understands, grouped by product).
+    pub fn plain_portuguese(self) -> &'static str {
+        match self {
+            Self::AccountsRead => "Contas: dados da conta (agência, número e tipo)",
+            Self::AccountsBalancesRead => "Contas: saldos",
+            Self::AccountsTransactionsRead => "Contas: extratos e transações",
+            Self::AccountsOverdraftLimitsRead => "Contas: limites do cheque especial",
+            Self::CreditCardsAccountsRead => "Cartão de crédito: dados do cartão",
+            Self::CreditCardsAccountsBillsRead => "Cartão de crédito: faturas",
+            Self::CreditCardsAccountsBillsTransactionsRead => {
+                "Cartão de crédito: transações das faturas"
+            }
+            Self::CreditCardsAccountsLimitsRead => "Cartão de crédito: limites",
+            Self::CreditCardsAccountsTransactionsRead => "Cartão de crédito: transações",
+            Self::CustomersPersonalIdentificationsRead => "Dados cadastrais: identificação",
+            Self::CustomersPersonalAdittionalinfoRead => {
+                "Dados cadastrais: informações complementares (qualificação e relacionamento)"
+            }
+            Self::CustomersBusinessIdentificationsRead => {
+                "Dados cadastrais da empresa: identificação"
+            }
+            Self::CustomersBusinessAdittionalinfoRead => {
+                "Dados cadastrais da empresa: informações complementares"
+            }
+            Self::FinancingsRead => "Financiamentos: dados do contrato",
+            Self::FinancingsScheduledInstalmentsRead => "Financiamentos: parcelas",
+            Self::FinancingsPaymentsRead => "Financiamentos: pagamentos",
+            Self::FinancingsWarrantiesRead => "Financiamentos: garantias",
+            Self::InvoiceFinancingsRead => "Antecipação de recebíveis: dados do contrato",
+            Self::InvoiceFinancingsScheduledInstalmentsRead => {
+                "Antecipação de recebíveis: parcelas"
+            }
+            Self::InvoiceFinancingsPaymentsRead => "Antecipação de recebíveis: pagamentos",
+            Self::InvoiceFinancingsWarrantiesRead => "Antecipação de recebíveis: garantias",
+            Self::LoansRead => "Empréstimos: dados do contrato",
+            Self::LoansScheduledInstalmentsRead => "Empréstimos: parcelas",
+            Self::LoansPaymentsRead => "Empréstimos: pagamentos",
+            Self::LoansWarrantiesRead => "Empréstimos: garantias",
+            Self::UnarrangedAccountsOverdraftRead => {
+                "Adiantamento a depositante: dados do contrato"
+            }
+            Self::UnarrangedAccountsOverdraftScheduledInstalmentsRead => {
+                "Adiantamento a depositante: parcelas"
+            }
+            Self::UnarrangedAccountsOverdraftPaymentsRead => {
+                "Adiantamento a depositante: pagamentos"
+            }
+            Self::UnarrangedAccountsOverdraftWarrantiesRead => {
+                "Adiantamento a depositante: garantias"
+            }
+            Self::BankFixedIncomesRead => "Investimentos: renda fixa bancária",
+            Self::CreditFixedIncomesRead => "Investimentos: renda fixa de crédito",
+            Self::FundsRead => "Investimentos: fundos de investimento",
+            Self::VariableIncomesRead => "Investimentos: renda variável",
+            Self::TreasureTitlesRead => "Investimentos: títulos do Tesouro Direto",
+            Self::ExchangesRead => "Câmbio: operações de câmbio",
+            Self::ResourcesRead => "A lista dos produtos compartilhados",
+        }
+    }
+
     /// The kind of resource this permission reads, for permissions that
     /// read the customer's resources (the consent screen offers those);
     /// `None` for customer registration data and `RESOURCES_READ`.

@@ -5335,7 +5335,15 @@ async fn interaction_html_pages_walk_the_customer_back_to_the_client() {
     );
     let consent_page = f.browse(&id, None).await;
     assert_eq!(consent_page.status, StatusCode::OK);
-    assert!(consent_page.html.contains("ACCOUNTS_READ"));
+    // The permissions in plain Portuguese, not the spec's codes.
+    assert!(
+        consent_page
+            .html
+            .contains("Contas: dados da conta (agência, número e tipo)"),
+        "{}",
+        consent_page.html
+    );
+    assert!(!consent_page.html.contains("ACCOUNTS_READ"));
     assert!(consent_page.html.contains("value=\"acc-1\""));
     assert!(!consent_page.html.contains("card-1"));
 
@@ -5370,6 +5378,35 @@ async fn interaction_html_pages_walk_the_customer_back_to_the_client() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.location.is_none());
+
+    // The hand-off page shows the link for the phone, as a QR code and as
+    // text; the link opens the login on the other device.
+    let consent = f
+        .consent(0, &f.tpp.client_id, ConsentStatus::AwaitingAuthorisation)
+        .await;
+    let id = f.start(&consent).await.id.to_string();
+    let handed = f.browse(&format!("{id}/handoff"), Some(&[])).await;
+    assert_eq!(handed.status, StatusCode::OK, "{}", handed.html);
+    assert!(handed.html.contains("<svg role=\"img\""), "{}", handed.html);
+    let link = handed
+        .html
+        .split("id=\"handoff-link\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let path = link
+        .split("/interaction/")
+        .nth(1)
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(path.starts_with("handoff/"), "{link}");
+    let other_device = f.browse(&path, None).await;
+    assert_eq!(other_device.status, StatusCode::OK);
+    assert!(other_device.html.contains("name=\"password\""));
+    // The first device waits.
+    let waiting = f.browse(&id, None).await;
+    assert!(waiting.html.contains("Continue no celular"));
 }
 
 #[tokio::test]

@@ -1154,7 +1154,7 @@ pub(crate) async fn http(
                 };
                 let handoff = hand_off(inner, brand, id).await?;
                 Ok(if html {
-                    see_other(&page)
+                    hand_off_page(brand, &page, &handoff)
                 } else {
                     secure(json_response(
                         StatusCode::OK,
@@ -1273,13 +1273,6 @@ fn render(
     if let Some(to) = &view.redirect_to {
         return see_other(to.as_str());
     }
-    let b = &brand.server.brand;
-    let colour = b.theme().primary_colour();
-    let logo = b
-        .theme()
-        .logo_url()
-        .map(|u| format!("<img src=\"{}\" alt=\"\" height=\"40\">", esc(u.as_str())))
-        .unwrap_or_default();
     let page = page_path(brand, handle);
     let client = esc(&view.client.name);
     let mut head_extra = String::new();
@@ -1314,11 +1307,7 @@ fn render(
             );
             if let Some(consent) = &view.consent {
                 for p in &consent.permissions {
-                    let name = serde_json::to_value(p)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    out.push_str(&format!("<li>{}</li>", esc(&name)));
+                    out.push_str(&format!("<li>{}</li>", esc(p.plain_portuguese())));
                 }
                 out.push_str("</ul>");
                 match consent.expiration_date_time {
@@ -1359,6 +1348,18 @@ fn render(
             "<h1>Pronto</h1><p>Volte ao dispositivo onde você começou.</p>".to_owned()
         }
     };
+    themed(brand, &head_extra, &body)
+}
+
+/// A page in the brand's theme (name, logo, colour) around `body`.
+fn themed(brand: &BrandEndpoints, head_extra: &str, body: &str) -> Response<Body> {
+    let b = &brand.server.brand;
+    let colour = b.theme().primary_colour();
+    let logo = b
+        .theme()
+        .logo_url()
+        .map(|u| format!("<img src=\"{}\" alt=\"\" height=\"40\">", esc(u.as_str())))
+        .unwrap_or_default();
     html_response(
         StatusCode::OK,
         format!(
@@ -1370,6 +1371,40 @@ fn render(
             name = esc(b.display_name()),
         ),
     )
+}
+
+/// The first device's page after a hand-off: the link for the other
+/// device, as a QR code and as text, and a button to carry on here once
+/// done there (no timed refresh that would take the code away).
+fn hand_off_page(brand: &BrandEndpoints, page: &str, handoff: &HandOff) -> Response<Body> {
+    let link = handoff.url.as_str();
+    let qr = qrcode::QrCode::new(link.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .build()
+        })
+        .ok()
+        .and_then(|svg| svg.find("<svg").map(|at| svg[at..].to_owned()))
+        .map(|svg| {
+            svg.replacen(
+                "<svg",
+                "<svg role=\"img\" aria-label=\"Código QR com o link para o celular\"",
+                1,
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Continue no celular</h1>\
+         <p>Aponte a câmera do celular para o código abaixo, ou abra o link no celular.</p>\
+         <figure>{qr}<figcaption><a id=\"handoff-link\" href=\"{link}\">{link}</a></figcaption></figure>\
+         <p>O link vale até {expires}.</p>\
+         <form method=\"get\" action=\"{page}\"><button type=\"submit\">Já concluí no celular</button></form>",
+        link = esc(link),
+        expires = esc(&handoff.expires_at.to_string()),
+        page = esc(page),
+    );
+    themed(brand, "", &body)
 }
 
 #[cfg(test)]
