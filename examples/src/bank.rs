@@ -9,7 +9,10 @@
 //! all on one HTTPS listener at 127.0.0.1 that asks for (and verifies, but
 //! does not require) client certificates.
 //!
-//! Test mode only: the login front approves every interaction.
+//! Test mode only: the login front approves every interaction for scripts;
+//! a browser (an Accept header naming `application/xhtml+xml`, as browsers'
+//! navigations do) is sent to the brand's interaction pages,
+//! whose test-mode login accepts any password for the consent's customer.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -964,6 +967,37 @@ async fn login(shared: &Shared, request: &Request<hyper::body::Incoming>) -> Res
         return plain(StatusCode::NOT_FOUND);
     };
     let handle = InteractionHandle::Id(id);
+    // A person's browser gets the brand's pages (login form, consent with
+    // the resources to choose, hand-off to a phone); scripts, even those
+    // that ask for HTML, the automatic approval below. Browsers name XHTML
+    // in the Accept header of a navigation; scripted redirect chains (the
+    // interop kit's among them) do not.
+    let browser = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/xhtml+xml"));
+    if browser {
+        for parts in &shared.brands {
+            if shared
+                .server
+                .interaction(parts.brand.id(), &handle)
+                .await
+                .is_ok()
+            {
+                let pages = format!(
+                    "{}/interaction/{id}",
+                    parts.brand.issuer().as_str().trim_end_matches('/')
+                );
+                let mut response = plain(StatusCode::SEE_OTHER);
+                if let Ok(location) = HeaderValue::from_str(&pages) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                return response;
+            }
+        }
+        return plain(StatusCode::NOT_FOUND);
+    }
     let evidence = AuthenticationEvidence::Form(Default::default());
     // The interaction belongs to one brand: the first that knows it.
     for parts in &shared.brands {

@@ -173,7 +173,16 @@ async fn main() -> Result<ExitCode, Failure> {
     }
 
     let customer = sandbox_customer()?;
+    let starter = browser_starter(&bank).await?;
     println!("\nThe sandbox keeps serving. Try next:");
+    println!(
+        "  - a data-sharing journey in your browser: open {starter}\n    \
+         (a fintech creates a consent and sends you to {}: log in as the sandbox customer, \
+         CPF {}, with any password, choose the accounts, authorise; you land on the fintech's \
+         redirect URI with the code; \"Continuar no celular\" hands off to another device)",
+        bank.brand().display_name(),
+        customer.as_str()
+    );
     println!(
         "  - register your own client with the mock directory (POST {}), then by DCR at {}",
         bank.test_registration_url()?,
@@ -206,4 +215,71 @@ async fn main() -> Result<ExitCode, Failure> {
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok(code)
+}
+
+/// A loopback page that starts a data-sharing journey in a person's
+/// browser: each visit, a fintech creates a consent and redirects the
+/// browser to the bank's authorization URL.
+async fn browser_starter(bank: &LoopbackBank) -> Result<url::Url, Failure> {
+    use http::{Response, StatusCode, header};
+    use http_body_util::Full;
+    use opus_core::consent::Permission;
+    use opus_examples::fintech::FINTECH_REDIRECT;
+
+    let fintech = SandboxFintech::join(bank, "fintech-do-navegador", &["DADOS"], None).await?;
+    let receiver = Arc::new(opus_drx::DataReceiver::new(
+        fintech.client(),
+        bank.api_url("")?,
+        url::Url::parse(FINTECH_REDIRECT)?,
+    ));
+    let clock = bank.clock();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+    let service = tower::service_fn(move |_request: http::Request<hyper::body::Incoming>| {
+        let receiver = receiver.clone();
+        let clock = clock.clone();
+        async move {
+            let expiration = clock
+                .now()
+                .saturating_add(std::time::Duration::from_secs(90 * 86_400))
+                .truncated_to_seconds()
+                .to_string();
+            let started = match sandbox_customer() {
+                Ok(customer) => receiver
+                    .create_consent(
+                        &customer,
+                        &[
+                            Permission::AccountsRead,
+                            Permission::AccountsBalancesRead,
+                            Permission::ResourcesRead,
+                        ],
+                        &expiration,
+                        "accounts resources",
+                    )
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let response = match started {
+                Ok(consent) => Response::builder()
+                    .status(StatusCode::SEE_OTHER)
+                    .header(header::LOCATION, consent.pending.authorization_url.as_str())
+                    .body(Full::new(bytes::Bytes::new())),
+                Err(why) => Response::builder()
+                    .status(StatusCode::BAD_GATEWAY)
+                    .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .body(Full::new(bytes::Bytes::from(format!(
+                        "the journey could not start: {why}"
+                    )))),
+            };
+            Ok::<_, std::convert::Infallible>(response.unwrap_or_default())
+        }
+    });
+    tokio::spawn(opus_fapi::mtls::serve(
+        listener,
+        None,
+        service,
+        std::future::pending(),
+    ));
+    Ok(url)
 }
