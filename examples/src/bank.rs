@@ -860,7 +860,18 @@ async fn route(
             brand.brand.api_base_url().path().trim_end_matches('/')
         )
     };
-    if path.starts_with("/directory/") {
+    if path.starts_with(&format!("{brand_prefix}/app"))
+        || path.starts_with(&format!("{brand_prefix}/painel"))
+    {
+        let services = crate::pages::PageServices {
+            brand: &brand.brand,
+            management: &brand.management,
+            back_office: &brand.back_office,
+        };
+        crate::pages::serve(&services, request)
+            .await
+            .unwrap_or_else(|| plain(StatusCode::NOT_FOUND))
+    } else if path.starts_with("/directory/") {
         directory(shared, request).await
     } else if path == "/login" {
         login(shared, &request).await

@@ -7,6 +7,7 @@ pub mod config;
 pub mod endpoints;
 pub mod fintech;
 pub mod journeys;
+mod pages;
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM (how a container is stopped).
 ///

@@ -3,9 +3,10 @@
 //! (the brand's login and consent pages, the permissions in Portuguese),
 //! then a second consent handed off from the first page to a second
 //! browser (the "phone") through the hand-off link; the fintech gets its
-//! tokens each time. The customer then revokes the first consent in the
-//! bank's app and the fintech's next read is refused. Screenshots go to
-//! `target/screenshots/`.
+//! tokens each time. The customer then revokes the first consent on the
+//! bank's app page and the fintech's next read is refused; an operator
+//! registers an outage on the back-office page and the status API shows
+//! it. Screenshots go to `target/screenshots/`.
 //!
 //! Needs `OPUS_CHROMEDRIVER` (chromedriver) and `OPUS_CHROMIUM` (the
 //! browser binary); skipped without them, except under `CI=true`.
@@ -22,7 +23,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use opus_core::consent::Permission;
-use opus_examples::bank::{LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
+use opus_examples::bank::{LoopbackBank, sandbox_customer};
 use opus_examples::fintech::{FINTECH_REDIRECT, SandboxFintech, anonymous_tls, pem_certificates};
 use opus_fapi::mtls;
 use serde_json::{Value, json};
@@ -352,24 +353,48 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
     assert!(!receiver.accounts(&second_tokens).await.unwrap().is_empty());
     desktop.close().await;
 
-    // 3. The customer revokes the first consent in the bank's app.
-    let tls = anonymous_tls(&pem_certificates(bank.ca_pem())).unwrap();
-    let url = Url::parse(&format!(
-        "{}/{}/revoke",
-        bank.channels_url().unwrap(),
-        consent.consent_id
-    ))
-    .unwrap();
-    let request = http::Request::post(url.as_str())
-        .header(TEST_CHANNEL_HEADER, customer.as_str())
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Bytes::from(json!({"rejectedBy": "USER"}).to_string()))
-        .unwrap();
-    let revoked = mtls::exchange(&tls, request, &url, Duration::from_secs(15), 1 << 20)
-        .await
-        .unwrap();
-    assert_eq!(revoked.status, http::StatusCode::OK);
+    // 3. The customer revokes the first consent in the bank's app (its
+    //    web page over the management API).
+    let app = driver.session(&browser).await;
+    let base = bank.base_url().as_str().trim_end_matches('/').to_owned();
+    let brand = bank.brand().id().as_str().to_owned();
+    app.go(&format!("{base}/{brand}/app")).await;
+    app.type_into("input[name=cpf]", customer.as_str()).await;
+    app.click("button[type=submit]").await;
+    let listed = app.source().await;
+    assert!(listed.contains(&consent.consent_id), "{listed}");
+    assert!(listed.contains("Contas: saldos"), "{listed}");
+    app.screenshot("6-app-consents").await;
+    app.click(&format!("tr[data-consent='{}'] button", consent.consent_id))
+        .await;
+    let after = app.source().await;
+    app.screenshot("7-app-revoked").await;
+    assert!(after.contains("Encerrado"), "{after}");
     assert!(receiver.accounts(&tokens).await.is_err());
     assert!(!receiver.accounts(&second_tokens).await.unwrap().is_empty());
+
+    // 4. An operator registers an outage on the back-office page and the
+    //    public status API shows it.
+    app.go(&format!("{base}/{brand}/painel")).await;
+    assert!(app.source().await.contains("Disponibilidade"));
+    app.type_into("input[name=explanation]", "Falha no serviço de saldos.")
+        .await;
+    app.click("form[action$='/painel/outage'] button").await;
+    app.screenshot("8-back-office").await;
+    assert!(app.source().await.contains("Indisponibilidade registrada."));
+    app.close().await;
+    let tls = anonymous_tls(&pem_certificates(bank.ca_pem())).unwrap();
+    let status_url = bank.status_url().unwrap();
+    let request = http::Request::get(status_url.as_str())
+        .body(Bytes::new())
+        .unwrap();
+    let answer = mtls::exchange(&tls, request, &status_url, Duration::from_secs(15), 1 << 20)
+        .await
+        .unwrap();
+    let status: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(
+        status["data"]["status"][0]["code"], "UNAVAILABLE",
+        "{status}"
+    );
     bank.stop().await;
 }
