@@ -32,7 +32,7 @@ use opus_core::keys::{JwkSet, KeyCustody};
 use opus_core::seal::Sealer;
 use opus_core::{
     AuthorisationServerId, Brand, BrandId, Clock, Cnpj, Cpf, InteractionSessionId, OrganisationId,
-    SoftwareStatementId, Storage, SystemClock,
+    SoftwareStatementId, Storage, SystemClock, Theme,
 };
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
 use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
@@ -98,11 +98,11 @@ struct BrandParts {
     management: ManagementApi,
 }
 
-/// The sandbox bank's brands: id, name, and the CNPJ of its transport
-/// certificate.
-const BRANDS: [(&str, &str, &str); 2] = [
-    ("banco-azul", "Banco Azul", "11444777000161"),
-    ("banco-verde", "Banco Verde", "50685362000135"),
+/// The sandbox bank's brands: id, name, the CNPJ of its transport
+/// certificate, and its colour.
+const BRANDS: [(&str, &str, &str, &str); 2] = [
+    ("banco-azul", "Banco Azul", "11444777000161", "#1f4e79"),
+    ("banco-verde", "Banco Verde", "50685362000135", "#1b6e3a"),
 ];
 
 /// One brand of a [`BankSetup`].
@@ -115,6 +115,8 @@ pub struct BrandSetup {
     pub organisation_id: Option<OrganisationId>,
     /// The brand's signing keys (a fresh software RSA key when `None`).
     pub keys: Option<Arc<dyn KeyCustody>>,
+    /// The pages' theme (primary colour, logo); the default theme when `None`.
+    pub theme: Option<Theme>,
 }
 
 impl std::fmt::Debug for BrandSetup {
@@ -131,11 +133,12 @@ impl BrandSetup {
     pub fn sandbox() -> Vec<Self> {
         BRANDS
             .iter()
-            .map(|(id, name, _)| Self {
+            .map(|(id, name, _, colour)| Self {
                 id: (*id).to_owned(),
                 name: (*name).to_owned(),
                 organisation_id: None,
                 keys: None,
+                theme: Theme::new(colour, None).ok(),
             })
             .collect()
     }
@@ -337,6 +340,7 @@ impl LoopbackBank {
             let brand = Brand::builder(BrandId::new(id)?)
                 .display_name(setup.name.as_str())
                 .organisation_id(setup.organisation_id.unwrap_or_else(OrganisationId::random))
+                .theme(setup.theme.unwrap_or_default())
                 .authorisation_server_id(AuthorisationServerId::random())
                 .issuer(base.join(id)?)
                 .api_base_url(base.join(&format!("{id}/api"))?)

@@ -91,6 +91,12 @@ pub struct BrandConfig {
     /// The signing key; a fresh software key (test only) when absent.
     #[serde(default)]
     pub signing_key: Option<KeyConfig>,
+    /// The pages' primary colour (`#rrggbb`).
+    #[serde(default)]
+    pub colour: Option<String>,
+    /// The pages' logo.
+    #[serde(default)]
+    pub logo_url: Option<Url>,
 }
 
 /// Where a signing key lives.
@@ -194,6 +200,10 @@ impl BankServerConfig {
                     .map(OrganisationId::parse)
                     .transpose()?,
                 keys,
+                theme: match &brand.colour {
+                    Some(colour) => Some(opus_core::Theme::new(colour, brand.logo_url.clone())?),
+                    None => None,
+                },
             });
         }
         Ok(BankSetup {

@@ -36,6 +36,7 @@ fn values() -> Value {
 fn the_example_configurations_parse() {
     let config = BankServerConfig::load(&deploy().join("bank-server.toml")).unwrap();
     assert_eq!(config.brands.len(), 2);
+    assert_eq!(config.brands[0].colour.as_deref(), Some("#1f4e79"));
     assert!(matches!(
         config.brands[0].signing_key,
         Some(KeyConfig::Pem { .. })
@@ -96,7 +97,7 @@ async fn a_server_from_a_configuration_serves_each_brand_with_its_configured_key
     )
     .unwrap();
     let config = BankServerConfig::parse(&format!(
-        r#"
+        r##"
 listen = "127.0.0.1:0"
 
 [storage]
@@ -110,7 +111,8 @@ signing_key = {{ pem = "{}", kid = "azul-from-pem" }}
 [[brands]]
 id = "banco-roxo"
 name = "Banco Roxo"
-"#,
+colour = "#5b2a86"
+"##,
         dir.join("bank.db").display(),
         key.display()
     ))
@@ -147,6 +149,7 @@ name = "Banco Roxo"
             .collect();
         kids.insert(brand.id().as_str().to_owned(), brand_kids);
     }
+    assert_eq!(bank.brands()[1].theme().primary_colour(), "#5b2a86");
     bank.stop().await;
     assert_eq!(kids["banco-azul"], vec!["azul-from-pem".to_owned()]);
     assert_eq!(kids["banco-roxo"], vec!["banco-roxo-sig".to_owned()]);
