@@ -35,7 +35,7 @@ use opus_core::{
     SoftwareStatementId, Storage, SystemClock, Theme,
 };
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};
-use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer};
+use opus_fapi::mtls::{self, ClientCertPolicy, ClientCertificateLayer, TrustedGateway};
 use opus_fapi::server::guard::ResourceGuardLayer;
 use opus_fapi::server::{
     AuthorizationServer, Decision, DirectoryClientKeys, InteractionHandle, InteractionView,
@@ -74,6 +74,9 @@ struct Shared {
     base: Url,
     /// One authorization server for every brand.
     server: AuthorizationServer,
+    /// Where client certificates come from: the TLS handshake, or a
+    /// trusted gateway's header.
+    certificates: ClientCertificateLayer,
     brands: Vec<BrandParts>,
     directory: Arc<MockDirectory>,
     pki: Arc<TestPki>,
@@ -159,6 +162,11 @@ pub struct BankSetup {
     pub clock: Arc<dyn Clock>,
     /// The back office behind the connectors.
     pub synthetic: SyntheticBank,
+    /// Behind a gateway that terminates TLS and forwards the client
+    /// certificate in a header: the bank then serves plain HTTP and honours
+    /// the header only from the gateway's addresses. `None`: the bank
+    /// terminates mutual TLS itself.
+    pub gateway: Option<TrustedGateway>,
 }
 
 impl std::fmt::Debug for BankSetup {
@@ -263,6 +271,7 @@ impl LoopbackBank {
             storage,
             clock,
             synthetic,
+            gateway: None,
         })
         .await
     }
@@ -279,6 +288,7 @@ impl LoopbackBank {
             mut storage,
             clock,
             synthetic,
+            gateway,
         } = setup;
         if brand_setups.is_empty() {
             return Err("a bank needs at least one brand".into());
@@ -508,6 +518,10 @@ impl LoopbackBank {
         let shared = Arc::new(Shared {
             base: base.clone(),
             server,
+            certificates: match &gateway {
+                Some(gateway) => ClientCertificateLayer::with_gateway(gateway.clone()),
+                None => ClientCertificateLayer::tls_only(),
+            },
             brands: parts,
             directory,
             pki,
@@ -565,7 +579,8 @@ impl LoopbackBank {
             clock.clone(),
         );
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(mtls::serve(listener, Some(tls), service, async move {
+        let tls = if gateway.is_some() { None } else { Some(tls) };
+        let task = tokio::spawn(mtls::serve(listener, tls, service, async move {
             let _ = rx.await;
         }));
         Ok(Self {
@@ -817,6 +832,7 @@ async fn collector_call(
 
 /// `request` through the client-certificate check and `guard` to `service`.
 async fn guarded<S, B>(
+    certificates: &ClientCertificateLayer,
     guard: &ResourceGuardLayer,
     service: S,
     request: Request<hyper::body::Incoming>,
@@ -830,7 +846,7 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let stack = ClientCertificateLayer::tls_only().layer(guard.layer(service));
+    let stack = certificates.layer(guard.layer(service));
     match stack.oneshot(request).await {
         Ok(response) => collect(response).await,
         Err(never) => match never {},
@@ -880,15 +896,45 @@ async fn route(
     } else if path == "/login" {
         login(shared, &request).await
     } else if path.starts_with(&consents_prefix) {
-        guarded(&brand.guard, brand.consents_api.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.guard,
+            brand.consents_api.clone(),
+            request,
+        )
+        .await
     } else if path.starts_with(&api(opus_consent::payments::BASE_PATH)) {
-        guarded(&brand.guard, brand.payments_api.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.guard,
+            brand.payments_api.clone(),
+            request,
+        )
+        .await
     } else if path.starts_with(&api(opus_holder::BASE_PATH)) {
-        guarded(&brand.guard, brand.pix_api.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.guard,
+            brand.pix_api.clone(),
+            request,
+        )
+        .await
     } else if path.starts_with(&api(opus_consent::recurring::BASE_PATH)) {
-        guarded(&brand.guard, brand.recurring_consents_api.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.guard,
+            brand.recurring_consents_api.clone(),
+            request,
+        )
+        .await
     } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
-        guarded(&brand.guard, brand.recurring_pix_api.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.guard,
+            brand.recurring_pix_api.clone(),
+            request,
+        )
+        .await
     } else if opus_transmitter::opendata::ENDPOINTS
         .iter()
         .any(|e| path == api(e.trim_start_matches('/')))
@@ -914,14 +960,20 @@ async fn route(
             Err(never) => match never {},
         }
     } else if path.starts_with(&data_prefix) {
-        guarded(&brand.data_guard, brand.data_apis.clone(), request).await
+        guarded(
+            &shared.certificates,
+            &brand.data_guard,
+            brand.data_apis.clone(),
+            request,
+        )
+        .await
     } else if path.starts_with(&format!("{brand_prefix}/{CHANNELS_PATH}")) {
         match brand.management.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     } else {
-        let stack = ClientCertificateLayer::tls_only().layer(shared.server.clone());
+        let stack = shared.certificates.layer(shared.server.clone());
         match stack.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

@@ -26,6 +26,16 @@
 //! label = "banco-verde-sig"
 //! ```
 //!
+//! Behind a gateway that terminates TLS and forwards the client
+//! certificate, the server serves plain HTTP and honours the header only
+//! from the gateway's addresses:
+//!
+//! ```toml
+//! [gateway]
+//! header = "x-ssl-client-cert"
+//! proxies = ["10.0.0.5"]
+//! ```
+//!
 //! Secrets stay out of the file: a PKCS#11 PIN is read from the
 //! environment variable the file names; a PEM key is a path (a mounted
 //! secret in a container).
@@ -59,6 +69,21 @@ pub struct BankServerConfig {
     pub storage: StorageConfig,
     /// The brands (at least one).
     pub brands: Vec<BrandConfig>,
+    /// Behind a gateway that terminates TLS and forwards the client
+    /// certificate; the server terminates mutual TLS itself when absent.
+    #[serde(default)]
+    pub gateway: Option<GatewayConfig>,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The header carrying the URL-encoded PEM client certificate.
+    pub header: String,
+    /// The addresses the gateway connects from (the header is ignored from
+    /// any other).
+    pub proxies: Vec<std::net::IpAddr>,
 }
 
 /// `[storage]`.
@@ -206,7 +231,20 @@ impl BankServerConfig {
                 },
             });
         }
+        let gateway = match &self.gateway {
+            Some(gateway) => {
+                if gateway.proxies.is_empty() {
+                    return Err("[gateway] needs the proxies it connects from".into());
+                }
+                Some(opus_fapi::mtls::TrustedGateway {
+                    header: http::HeaderName::from_bytes(gateway.header.as_bytes())?,
+                    proxies: gateway.proxies.clone(),
+                })
+            }
+            None => None,
+        };
         Ok(BankSetup {
+            gateway,
             listen: self.listen,
             public_url: self.public_url.clone(),
             brands,

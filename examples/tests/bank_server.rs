@@ -365,3 +365,166 @@ async fn the_grafana_dashboard_reads_only_metrics_the_back_office_exports() {
     }
     assert!(exposition.contains("brand=\"banco-azul\""));
 }
+
+/// One plain-HTTP exchange with the server on `port` (as a gateway that
+/// terminated TLS would forward it); status and JSON body.
+async fn plain_http(
+    port: u16,
+    method: http::Method,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<Value>,
+) -> (http::StatusCode, Value) {
+    use http_body_util::{BodyExt, Full};
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::HOST, format!("127.0.0.1:{port}"))
+        .header(http::header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn gateway_bank(proxy: &str) -> LoopbackBank {
+    let config = BankServerConfig::parse(&format!(
+        r#"
+listen = "127.0.0.1:0"
+
+[storage]
+url = "memory:"
+
+[gateway]
+header = "x-ssl-client-cert"
+proxies = ["{proxy}"]
+
+[[brands]]
+id = "banco-azul"
+name = "Banco Azul"
+"#
+    ))
+    .unwrap();
+    LoopbackBank::start_with(config.setup(Arc::new(SystemClock)).await.unwrap())
+        .await
+        .unwrap()
+}
+
+/// Registers a participant with the directory, then with the bank by DCR
+/// over plain HTTP, the transport certificate forwarded in the gateway's
+/// header when `forward`; the DCR status.
+async fn register_through_gateway(bank: &LoopbackBank, forward: bool) -> http::StatusCode {
+    use opus_core::keys::KeyCustody;
+    let port = bank.base_url().port().unwrap();
+    let keys = opus_fapi::custody::software::SoftwareKeyCustody::builder()
+        .signing_key(opus_fapi::custody::software::SoftwareKey::generate_rsa("gw-sig").unwrap())
+        .encryption_key(opus_fapi::custody::software::SoftwareKey::generate_rsa("gw-enc").unwrap())
+        .build()
+        .unwrap();
+    let transport = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .serialize_request(&transport)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let (status, directory) = plain_http(
+        port,
+        http::Method::POST,
+        "/directory/test-registration",
+        &[],
+        Some(serde_json::json!({
+            "client_name": "Pelo gateway",
+            "roles": ["DADOS"],
+            "redirect_uris": ["https://fintech.localhost/callback"],
+            "jwks": keys.public_jwks().await.unwrap(),
+            "transport_csr_pem": csr,
+        })),
+    )
+    .await;
+    assert_eq!(status, http::StatusCode::CREATED, "{directory}");
+    let certificate = directory["transport_certificate_pem"].as_str().unwrap();
+    // Percent-encoded, as gateways forward it (nginx's
+    // `$ssl_client_escaped_cert`).
+    let forwarded: String = certificate
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let headers = if forward {
+        vec![("x-ssl-client-cert", forwarded)]
+    } else {
+        Vec::new()
+    };
+    let (status, answer) = plain_http(
+        port,
+        http::Method::POST,
+        "/banco-azul/register",
+        &headers,
+        Some(serde_json::json!({
+            "software_statement": directory["software_statement"],
+            "redirect_uris": ["https://fintech.localhost/callback"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+            "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+            "response_types": ["code id_token"],
+            "id_token_signed_response_alg": "PS256",
+            "id_token_encrypted_response_alg": "RSA-OAEP",
+            "id_token_encrypted_response_enc": "A256GCM",
+            "request_object_signing_alg": "PS256",
+            "jwks_uri": directory["software_jwks_uri"],
+        })),
+    )
+    .await;
+    if forward && status != http::StatusCode::CREATED {
+        eprintln!("{answer}");
+    }
+    status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_gateway_the_forwarded_certificate_counts_only_from_the_gateway() {
+    // The gateway is 127.0.0.1: its header authenticates the participant.
+    let bank = gateway_bank("127.0.0.1").await;
+    assert_eq!(
+        register_through_gateway(&bank, true).await,
+        http::StatusCode::CREATED
+    );
+    assert_ne!(
+        register_through_gateway(&bank, false).await,
+        http::StatusCode::CREATED,
+        "no certificate, no registration"
+    );
+    bank.stop().await;
+    // From any other address the header is ignored.
+    let bank = gateway_bank("10.9.9.9").await;
+    assert_ne!(
+        register_through_gateway(&bank, true).await,
+        http::StatusCode::CREATED
+    );
+    bank.stop().await;
+}
