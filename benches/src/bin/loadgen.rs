@@ -190,6 +190,11 @@ async fn run(options: &Options, endpoints: &Value, pid: u32) -> Result<(), Failu
         per_connection[n % options.connections].push(body);
     }
 
+    // Said before the clock starts, for a profiler to attach to `pid`.
+    eprintln!(
+        "sending {} requests to server process {pid}",
+        options.requests
+    );
     let cpu_before = cpu_seconds(pid)?;
     let started = Instant::now();
     let mut workers = Vec::new();
