@@ -53,6 +53,26 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// The DCR metadata of a FAPI-BR client (its software statement apart):
+/// private_key_jwt PS256, `code id_token` with an encrypted ID token,
+/// PS256 request objects, the fintech's redirect URI, `webhooks`, and the
+/// directory's `jwks_uri`.
+pub fn registration_metadata(webhooks: &[&str], jwks_uri: &Value) -> Value {
+    json!({
+        "redirect_uris": [FINTECH_REDIRECT],
+        "webhook_uris": webhooks,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "PS256",
+        "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+        "response_types": ["code id_token"],
+        "id_token_signed_response_alg": "PS256",
+        "id_token_encrypted_response_alg": "RSA-OAEP",
+        "id_token_encrypted_response_enc": "A256GCM",
+        "request_object_signing_alg": "PS256",
+        "jwks_uri": jwks_uri,
+    })
+}
+
 /// A TLS client that trusts `anchors` and presents no certificate (the
 /// customer's browser, the directory's public endpoints).
 ///
@@ -197,19 +217,7 @@ impl SandboxFintech {
             &tls,
             &server,
             statement,
-            &json!({
-                "redirect_uris": [FINTECH_REDIRECT],
-                "webhook_uris": webhooks,
-                "token_endpoint_auth_method": "private_key_jwt",
-                "token_endpoint_auth_signing_alg": "PS256",
-                "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
-                "response_types": ["code id_token"],
-                "id_token_signed_response_alg": "PS256",
-                "id_token_encrypted_response_alg": "RSA-OAEP",
-                "id_token_encrypted_response_enc": "A256GCM",
-                "request_object_signing_alg": "PS256",
-                "jwks_uri": directory["software_jwks_uri"],
-            }),
+            &registration_metadata(&webhooks, &directory["software_jwks_uri"]),
         )
         .await?;
         Ok(Self {

@@ -145,24 +145,7 @@ async fn data_sharing(bank: &LoopbackBank, trace: &mut Trace<'_>) -> Result<(), 
         Url::parse(FINTECH_REDIRECT)?,
     );
     let customer = sandbox_customer()?;
-    let expiration = bank
-        .clock()
-        .now()
-        .saturating_add(Duration::from_secs(90 * 86_400))
-        .truncated_to_seconds()
-        .to_string();
-    let consent = receiver
-        .create_consent(
-            &customer,
-            &[
-                Permission::AccountsRead,
-                Permission::AccountsBalancesRead,
-                Permission::ResourcesRead,
-            ],
-            &expiration,
-            "accounts resources",
-        )
-        .await?;
+    let consent = data_consent(&receiver, bank.clock().as_ref(), &customer).await?;
     trace.step("It creates a consent (Consents API v3) and pushes its authorization request");
     trace.detail(&format!("consent {}", consent.consent_id));
     trace.detail(&format!(
@@ -206,6 +189,36 @@ async fn data_sharing(bank: &LoopbackBank, trace: &mut Trace<'_>) -> Result<(), 
             Ok(())
         }
     }
+}
+
+/// A 90-day consent of `customer` to the accounts, their balances and the
+/// resources list, and its pushed authorization request: the journeys'
+/// data consent.
+///
+/// # Errors
+/// When the transmitter refuses or cannot be reached.
+pub async fn data_consent(
+    receiver: &opus_drx::DataReceiver,
+    clock: &dyn opus_core::Clock,
+    customer: &Cpf,
+) -> Result<opus_drx::ConsentInProgress, Failure> {
+    let expiration = clock
+        .now()
+        .saturating_add(Duration::from_secs(90 * 86_400))
+        .truncated_to_seconds()
+        .to_string();
+    Ok(receiver
+        .create_consent(
+            customer,
+            &[
+                Permission::AccountsRead,
+                Permission::AccountsBalancesRead,
+                Permission::ResourcesRead,
+            ],
+            &expiration,
+            "accounts resources",
+        )
+        .await?)
 }
 
 /// The customer revokes `consent_id` in the bank's app: the management API

@@ -455,7 +455,7 @@ async fn register_through_gateway(bank: &LoopbackBank, forward: bool) -> http::S
         Some(serde_json::json!({
             "client_name": "Pelo gateway",
             "roles": ["DADOS"],
-            "redirect_uris": ["https://fintech.localhost/callback"],
+            "redirect_uris": [opus_examples::fintech::FINTECH_REDIRECT],
             "jwks": keys.public_jwks().await.unwrap(),
             "transport_csr_pem": csr,
         })),
@@ -485,19 +485,12 @@ async fn register_through_gateway(bank: &LoopbackBank, forward: bool) -> http::S
         http::Method::POST,
         "/banco-azul/register",
         &headers,
-        Some(serde_json::json!({
-            "software_statement": directory["software_statement"],
-            "redirect_uris": ["https://fintech.localhost/callback"],
-            "token_endpoint_auth_method": "private_key_jwt",
-            "token_endpoint_auth_signing_alg": "PS256",
-            "grant_types": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
-            "response_types": ["code id_token"],
-            "id_token_signed_response_alg": "PS256",
-            "id_token_encrypted_response_alg": "RSA-OAEP",
-            "id_token_encrypted_response_enc": "A256GCM",
-            "request_object_signing_alg": "PS256",
-            "jwks_uri": directory["software_jwks_uri"],
-        })),
+        Some({
+            let mut metadata =
+                opus_examples::fintech::registration_metadata(&[], &directory["software_jwks_uri"]);
+            metadata["software_statement"] = directory["software_statement"].clone();
+            metadata
+        }),
     )
     .await;
     if forward && status != http::StatusCode::CREATED {

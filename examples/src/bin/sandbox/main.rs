@@ -33,7 +33,7 @@ use opus_core::{Clock, Storage, SystemClock};
 use opus_examples::bank::{Failure, LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
 use opus_examples::endpoints;
 use opus_examples::fintech::SandboxFintech;
-use opus_examples::journeys::{Trace, run_all};
+use opus_examples::journeys::{Trace, data_consent, run_all};
 use opus_store::{MemoryStore, SqliteStore};
 use opus_testkit::SyntheticBank;
 
@@ -223,7 +223,6 @@ async fn main() -> Result<ExitCode, Failure> {
 async fn browser_starter(bank: &LoopbackBank) -> Result<url::Url, Failure> {
     use http::{Response, StatusCode, header};
     use http_body_util::Full;
-    use opus_core::consent::Permission;
     use opus_examples::fintech::FINTECH_REDIRECT;
 
     let fintech = SandboxFintech::join(bank, "fintech-do-navegador", &["DADOS"], None).await?;
@@ -239,23 +238,8 @@ async fn browser_starter(bank: &LoopbackBank) -> Result<url::Url, Failure> {
         let receiver = receiver.clone();
         let clock = clock.clone();
         async move {
-            let expiration = clock
-                .now()
-                .saturating_add(std::time::Duration::from_secs(90 * 86_400))
-                .truncated_to_seconds()
-                .to_string();
             let started = match sandbox_customer() {
-                Ok(customer) => receiver
-                    .create_consent(
-                        &customer,
-                        &[
-                            Permission::AccountsRead,
-                            Permission::AccountsBalancesRead,
-                            Permission::ResourcesRead,
-                        ],
-                        &expiration,
-                        "accounts resources",
-                    )
+                Ok(customer) => data_consent(&receiver, clock.as_ref(), &customer)
                     .await
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
