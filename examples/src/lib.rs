@@ -6,6 +6,7 @@ pub mod bank;
 pub mod config;
 pub mod endpoints;
 pub mod fintech;
+pub mod http_connector;
 pub mod journeys;
 mod pages;
 
