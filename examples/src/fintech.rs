@@ -322,9 +322,14 @@ impl SandboxFintech {
     /// When a file cannot be written.
     pub fn write_identity(&self, dir: &Path) -> Result<Value, Failure> {
         std::fs::create_dir_all(dir)?;
+        // Readable by the owner only: two of them are private keys.
         let write = |file: &str, text: &str| -> Result<String, Failure> {
             let path = dir.join(file);
-            std::fs::write(&path, text)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(&path)?, text.as_bytes())?;
             Ok(path.display().to_string())
         };
         Ok(json!({

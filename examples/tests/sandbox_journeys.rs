@@ -14,7 +14,30 @@ async fn every_sandbox_journey_completes() {
         let mut trace = Trace::new(&mut printed);
         run_all(&bank, &mut trace).await
     };
+    // A ready-made identity's files, private keys among them, are the
+    // owner's only.
+    let fintech =
+        opus_examples::fintech::SandboxFintech::join(&bank, "identidade", &["DADOS"], None)
+            .await
+            .unwrap();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("identity-{}", uuid::Uuid::new_v4().simple()));
+    let identity = fintech.write_identity(&dir).unwrap();
     bank.stop().await;
+    for key in [
+        "transport_key_path",
+        "signing_key_path",
+        "software_statement_path",
+    ] {
+        let path = identity[key].as_str().unwrap();
+        assert!(std::path::Path::new(path).exists(), "{key}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{key} is readable by others: {mode:o}");
+        }
+    }
     let printed = String::from_utf8(printed).unwrap();
     assert_eq!(outcomes.len(), 3, "{printed}");
     for outcome in &outcomes {
