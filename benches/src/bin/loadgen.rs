@@ -6,8 +6,13 @@
 //! ```text
 //! cargo build --release -p opus-examples --bin sandbox
 //! cargo run --release -p opus-benches --bin loadgen -- \
-//!     [--sandbox target/release/sandbox] [--requests 2000] [--connections 4]
+//!     [--sandbox target/release/sandbox | --peer-op target/interop] \
+//!     [--requests 2000] [--connections 4]
 //! ```
+//!
+//! With `--peer-op` it loads the interop kit's oidc-provider instead (its
+//! static client `harness-load-pkjwt`, identity `load`), for the
+//! side-by-side ratio of `benches/token-ratio.sh`.
 //!
 //! It starts the sandbox (`--memory --endpoints-file`), takes the
 //! ready-made TPP identity from the endpoints file, signs every client
@@ -39,6 +44,8 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 
 struct Options {
     sandbox: PathBuf,
+    /// The interop kit: load its oidc-provider instead of the sandbox.
+    peer_op: Option<PathBuf>,
     requests: usize,
     connections: usize,
 }
@@ -46,6 +53,7 @@ struct Options {
 fn options() -> Result<Options, Failure> {
     let mut options = Options {
         sandbox: PathBuf::from("target/release/sandbox"),
+        peer_op: None,
         requests: 2000,
         connections: 4,
     };
@@ -54,6 +62,7 @@ fn options() -> Result<Options, Failure> {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--sandbox" => options.sandbox = PathBuf::from(value()?),
+            "--peer-op" => options.peer_op = Some(PathBuf::from(value()?)),
             "--requests" => options.requests = value()?.parse()?,
             "--connections" => options.connections = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
@@ -93,9 +102,32 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
+/// What to load: a token endpoint, the client that calls it, and the
+/// server process whose CPU time counts.
+struct Target {
+    name: &'static str,
+    issuer: String,
+    ca_pem: String,
+    transport_pem: String,
+    transport_key_pem: String,
+    signing_key_pem: String,
+    signing_kid: String,
+    client_id: ClientId,
+    pid: u32,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let options = options()?;
+    match &options.peer_op {
+        Some(kit) => run_peer_op(&options, kit).await,
+        None => run_sandbox(&options).await,
+    }
+}
+
+/// Our server: the sandbox as its own process, with the endpoints file's
+/// ready-made TPP identity.
+async fn run_sandbox(options: &Options) -> Result<(), Failure> {
     let dir = std::env::temp_dir().join(format!("opus-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let endpoints_file = dir.join("endpoints.json");
@@ -121,13 +153,6 @@ async fn main() -> Result<(), Failure> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let endpoints = endpoints.ok_or("the sandbox wrote no endpoints file within a minute")?;
-    let result = run(&options, &endpoints, server.0.id()).await;
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-async fn run(options: &Options, endpoints: &Value, pid: u32) -> Result<(), Failure> {
     let text = |pointer: &str| -> Result<String, Failure> {
         Ok(endpoints
             .pointer(pointer)
@@ -137,26 +162,86 @@ async fn run(options: &Options, endpoints: &Value, pid: u32) -> Result<(), Failu
     };
     let read =
         |pointer: &str| -> Result<String, Failure> { Ok(std::fs::read_to_string(text(pointer)?)?) };
+    let target = Target {
+        name: "opus (sandbox bank)",
+        issuer: text("/brands/0/issuer")?,
+        ca_pem: read("/ca_pem_path")?,
+        transport_pem: read("/tpp_identities/0/transport_certificate_path")?,
+        transport_key_pem: read("/tpp_identities/0/transport_key_path")?,
+        signing_key_pem: read("/tpp_identities/0/signing_key_path")?,
+        signing_kid: text("/tpp_identities/0/signing_kid")?,
+        client_id: ClientId::new(text("/tpp_identities/0/client_id")?)?,
+        pid: server.0.id(),
+    };
+    let result = run(options, &target).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// The interop kit's oidc-provider, with its static client
+/// `harness-load-pkjwt` (identity `load`).
+async fn run_peer_op(options: &Options, kit: &std::path::Path) -> Result<(), Failure> {
+    let started = std::process::Command::new(kit.join("peer-op/start.sh"))
+        .env("PORT", "0")
+        .env("QUIET", "1")
+        .output()?;
+    if !started.status.success() {
+        return Err(format!(
+            "peer-op did not start: {}",
+            String::from_utf8_lossy(&started.stderr)
+        )
+        .into());
+    }
+    let port = String::from_utf8(started.stdout)?.trim().to_owned();
+    let pid: u32 = std::fs::read_to_string(kit.join("peer-op/run/peer-op.pid"))?
+        .trim()
+        .parse()?;
+    let read = |file: &str| -> Result<String, Failure> {
+        Ok(std::fs::read_to_string(kit.join("pki").join(file))?)
+    };
+    let signing_key_pem = read("clients/load-sign.key")?;
+    // oidc-provider's static clients use the RFC 7638 thumbprint as kid.
+    let probe = SoftwareKeyCustody::builder()
+        .signing_key(SoftwareKey::from_pem("probe", &signing_key_pem)?)
+        .build()?;
+    let jwks = probe.public_jwks().await?;
+    let jwk = jwks.keys.first().ok_or("no public key")?;
+    let signing_kid = opus_fapi::jose::jwk::thumbprint(jwk)?;
+    let target = Target {
+        name: "oidc-provider (interop kit peer-op)",
+        issuer: format!("https://127.0.0.1:{port}"),
+        ca_pem: read("ca.pem")?,
+        transport_pem: read("clients/load-transport.pem")?,
+        transport_key_pem: read("clients/load-transport.key")?,
+        signing_key_pem,
+        signing_kid,
+        client_id: ClientId::new("harness-load-pkjwt")?,
+        pid,
+    };
+    let result = run(options, &target).await;
+    let _ = std::process::Command::new(kit.join("peer-op/stop.sh")).output();
+    result
+}
+
+async fn run(options: &Options, target: &Target) -> Result<(), Failure> {
+    let pid = target.pid;
     let anchors: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(read("/ca_pem_path")?.as_bytes())
+        CertificateDer::pem_slice_iter(target.ca_pem.as_bytes()).collect::<Result<_, _>>()?;
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(target.transport_pem.as_bytes())
             .collect::<Result<_, _>>()?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(
-        read("/tpp_identities/0/transport_certificate_path")?.as_bytes(),
-    )
-    .collect::<Result<_, _>>()?;
-    let key =
-        PrivateKeyDer::from_pem_slice(read("/tpp_identities/0/transport_key_path")?.as_bytes())?;
+    let key = PrivateKeyDer::from_pem_slice(target.transport_key_pem.as_bytes())?;
     let tls = mtls::client_config(&anchors, chain, key)?;
     let custody = SoftwareKeyCustody::builder()
         .signing_key(SoftwareKey::from_pem(
-            &text("/tpp_identities/0/signing_kid")?,
-            &read("/tpp_identities/0/signing_key_path")?,
+            &target.signing_kid,
+            &target.signing_key_pem,
         )?)
         .build()?;
     let signer = custody.signer(KeyPurpose::MessageSigning).await?;
-    let client_id = ClientId::new(text("/tpp_identities/0/client_id")?)?;
-    let issuer = text("/brands/0/issuer")?;
-    let discovery = opus_fapi::client::ServerMetadata::discover(&tls, &issuer).await?;
+    let client_id = target.client_id.clone();
+    let discovery = opus_fapi::client::ServerMetadata::discover(&tls, &target.issuer).await?;
     let token_endpoint = discovery.token_endpoint.clone();
 
     // Every assertion signed before the clock starts.
@@ -218,7 +303,10 @@ async fn run(options: &Options, endpoints: &Value, pid: u32) -> Result<(), Failu
     let server_cpu = cpu_seconds(pid)? - cpu_before;
     latencies.sort();
     let ok = latencies.len() - failures;
-    println!("token endpoint: client_credentials + private_key_jwt (PS256), mTLS, keep-alive");
+    println!(
+        "{}: token endpoint, client_credentials + private_key_jwt (PS256), mTLS, keep-alive",
+        target.name
+    );
     println!(
         "  {} requests over {} connections in {:.2} s: {:.0} requests/s, {failures} failed",
         latencies.len(),
