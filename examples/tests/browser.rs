@@ -130,10 +130,18 @@ impl Driver {
                 }}})),
             )
             .await;
-        Session {
+        let session = Session {
             driver: self,
             id: created["sessionId"].as_str().unwrap().to_owned(),
-        }
+        };
+        // Element lookups wait for the next page (up to ten seconds).
+        self.call(
+            http::Method::POST,
+            &format!("/session/{}/timeouts", session.id),
+            Some(json!({"implicit": 10_000, "pageLoad": 30_000})),
+        )
+        .await;
+        session
     }
 }
 
@@ -214,6 +222,20 @@ impl Session<'_> {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// The page source once it contains `text` (a click that submits a
+    /// form may return before the next page has loaded).
+    async fn wait_for(&self, text: &str) -> String {
+        let mut source = String::new();
+        for _ in 0..100 {
+            source = self.source().await;
+            if source.contains(text) {
+                return source;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}:\n{source}");
     }
 
     async fn attribute(&self, css: &str, name: &str) -> String {
@@ -303,8 +325,8 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
         .unwrap();
     let desktop = driver.session(&browser).await;
     desktop.go(consent.pending.authorization_url.as_str()).await;
+    desktop.wait_for("Entrar").await;
     desktop.screenshot("1-login").await;
-    assert!(desktop.source().await.contains("Entrar"));
     desktop
         .type_into("input[name=cpf]", customer.as_str())
         .await;
@@ -312,7 +334,7 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
         .type_into("input[name=password]", "senha-de-teste")
         .await;
     desktop.click("form[action$='/authenticate'] button").await;
-    let consent_page = desktop.source().await;
+    let consent_page = desktop.wait_for("Autorizar compartilhamento").await;
     desktop.screenshot("2-consent").await;
     assert!(
         consent_page.contains("Autorizar compartilhamento"),
@@ -332,8 +354,8 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
         .unwrap();
     desktop.go(second.pending.authorization_url.as_str()).await;
     desktop.click("form[action$='/handoff'] button").await;
+    desktop.wait_for("<svg").await;
     desktop.screenshot("4-hand-off").await;
-    assert!(desktop.source().await.contains("<svg"), "a QR code");
     let link = desktop.attribute("#handoff-link", "href").await;
     let phone = driver.session(&browser).await;
     phone.go(&link).await;
@@ -342,9 +364,10 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
         .type_into("input[name=password]", "senha-de-teste")
         .await;
     phone.click("form[action$='/authenticate'] button").await;
+    phone.wait_for("Autorizar compartilhamento").await;
     phone.click("button[value=approve]").await;
+    phone.wait_for("Pronto").await;
     phone.screenshot("5-phone-done").await;
-    assert!(phone.source().await.contains("Pronto"));
     phone.close().await;
     // Back on the desktop, the customer carries on; the fintech gets the answer.
     desktop.click("form[method=get] button").await;
@@ -361,13 +384,13 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
     app.go(&format!("{base}/{brand}/app")).await;
     app.type_into("input[name=cpf]", customer.as_str()).await;
     app.click("button[type=submit]").await;
-    let listed = app.source().await;
+    let listed = app.wait_for("Contas: saldos").await;
     assert!(listed.contains(&consent.consent_id), "{listed}");
     assert!(listed.contains("Contas: saldos"), "{listed}");
     app.screenshot("6-app-consents").await;
     app.click(&format!("tr[data-consent='{}'] button", consent.consent_id))
         .await;
-    let after = app.source().await;
+    let after = app.wait_for("Encerrado").await;
     app.screenshot("7-app-revoked").await;
     assert!(after.contains("Encerrado"), "{after}");
     assert!(receiver.accounts(&tokens).await.is_err());
@@ -376,12 +399,12 @@ async fn a_customer_consents_by_clicking_hands_off_to_a_phone_and_revokes() {
     // 4. An operator registers an outage on the back-office page and the
     //    public status API shows it.
     app.go(&format!("{base}/{brand}/painel")).await;
-    assert!(app.source().await.contains("Disponibilidade"));
+    app.wait_for("Disponibilidade").await;
     app.type_into("input[name=explanation]", "Falha no serviço de saldos.")
         .await;
     app.click("form[action$='/painel/outage'] button").await;
+    app.wait_for("Indisponibilidade registrada.").await;
     app.screenshot("8-back-office").await;
-    assert!(app.source().await.contains("Indisponibilidade registrada."));
     app.close().await;
     let tls = anonymous_tls(&pem_certificates(bank.ca_pem())).unwrap();
     let status_url = bank.status_url().unwrap();
