@@ -2647,7 +2647,11 @@ async fn the_open_data_receiver_keeps_ten_customers_fresh_at_three_holders_for_t
             }
             let response = api
                 .clone()
-                .oneshot(request.body(()).unwrap())
+                .oneshot(
+                    request
+                        .body(http_body_util::Empty::<bytes::Bytes>::new())
+                        .unwrap(),
+                )
                 .await
                 .unwrap();
             let status = response.status();

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use opus_core::consent::Permission;
 use opus_core::seal::{SealContext, Sealed, Sealer};
@@ -263,76 +263,51 @@ impl Facade {
     }
 }
 
-impl<B> tower::Service<Request<B>> for Facade
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let facade = self.clone();
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let path = parts.uri.path().to_owned();
-            let path = match parts.uri.query() {
-                Some(q) => format!("{path}?{q}"),
-                None => path,
-            };
-            let session = parts
-                .headers
-                .get("x-opus-session")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let body = match Limited::new(body, 256 * 1024).collect().await {
-                Ok(collected) => {
-                    let bytes = collected.to_bytes();
-                    if bytes.is_empty() {
-                        Ok(Value::Null)
-                    } else {
-                        serde_json::from_slice::<Value>(&bytes).map_err(|_| bad("JSON body"))
-                    }
-                }
-                Err(_) => Err(bad("body")),
-            };
-            let result = match body {
-                Ok(body) => {
-                    facade
-                        .handle(&parts.method, &path, session.as_deref(), body)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            let (status, body) = match result {
-                Ok(answer) => answer,
-                Err(Failure(status, error, detail)) => {
-                    (status, json!({"error": error, "detail": detail}))
-                }
-            };
-            let mut response = if body.is_null() {
-                Response::new(Full::new(Bytes::new()))
+opus_fapi::http_service!(Facade, |this| this.clone(), |facade, request| {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let path = match parts.uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let session = parts
+        .headers
+        .get("x-opus-session")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match Limited::new(body, 256 * 1024).collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            if bytes.is_empty() {
+                Ok(Value::Null)
             } else {
-                let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-                response.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                );
-                response
-            };
-            *response.status_mut() = status;
-            Ok(response)
-        })
-    }
-}
+                serde_json::from_slice::<Value>(&bytes).map_err(|_| bad("JSON body"))
+            }
+        }
+        Err(_) => Err(bad("body")),
+    };
+    let result = match body {
+        Ok(body) => {
+            facade
+                .handle(&parts.method, &path, session.as_deref(), body)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let (status, body) = match result {
+        Ok(answer) => answer,
+        Err(Failure(status, error, detail)) => (status, json!({"error": error, "detail": detail})),
+    };
+    let mut response = if body.is_null() {
+        Response::new(Full::new(Bytes::new()))
+    } else {
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    *response.status_mut() = status;
+    response
+});

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 use opus_core::{Cnpj, Cpf, Date, Document};
 use serde::Serialize;
@@ -187,56 +187,33 @@ impl CustomerDataApi {
     }
 }
 
-impl<B> tower::Service<Request<B>> for CustomerDataApi
-where
-    B: Send + 'static,
-{
-    type Response = Response<Full<Bytes>>;
-    type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let api = self.clone();
-        Box::pin(async move {
-            let (parts, _) = request.into_parts();
-            let query: BTreeMap<String, String> = parts
-                .uri
-                .query()
-                .map(|q| {
-                    url::form_urlencoded::parse(q.as_bytes())
-                        .into_owned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            let customer = parts
-                .headers
-                .get(CUSTOMER_HEADER)
-                .and_then(|v| v.to_str().ok());
-            let (status, body) = match api
-                .answer(&parts.method, parts.uri.path(), &query, customer)
-                .await
-            {
-                Ok(body) => (StatusCode::OK, body),
-                Err(Failure(status, error, detail)) => {
-                    (status, json!({"error": error, "detail": detail}))
-                }
-            };
-            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
-            Ok(response)
+opus_fapi::http_service!(CustomerDataApi, |this| this.clone(), |api, request| {
+    let (parts, _) = request.into_parts();
+    let query: BTreeMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
         })
-    }
-}
+        .unwrap_or_default();
+    let customer = parts
+        .headers
+        .get(CUSTOMER_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let (status, body) = match api
+        .answer(&parts.method, parts.uri.path(), &query, customer)
+        .await
+    {
+        Ok(body) => (StatusCode::OK, body),
+        Err(Failure(status, error, detail)) => (status, json!({"error": error, "detail": detail})),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+});
