@@ -59,6 +59,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tower::util::BoxCloneSyncService;
 use tower::{Layer, ServiceExt};
 use url::Url;
 
@@ -167,6 +168,14 @@ pub struct BankSetup {
     /// the header only from the gateway's addresses. `None`: the bank
     /// terminates mutual TLS itself.
     pub gateway: Option<TrustedGateway>,
+    /// Captures every call for the metrics reports (PCM), as a participant
+    /// must. `false` serves without the capture: only for benchmarks that
+    /// measure what the capture costs.
+    pub metrics_capture: bool,
+    /// Multiplies the monthly quota of every counted data endpoint (the
+    /// operational limits are minimums an institution may raise); 1 keeps
+    /// the spec's.
+    pub quota_factor: u64,
 }
 
 impl std::fmt::Debug for BankSetup {
@@ -272,6 +281,8 @@ impl LoopbackBank {
             clock,
             synthetic,
             gateway: None,
+            metrics_capture: true,
+            quota_factor: 1,
         })
         .await
     }
@@ -289,6 +300,8 @@ impl LoopbackBank {
             clock,
             synthetic,
             gateway,
+            metrics_capture,
+            quota_factor,
         } = setup;
         if brand_setups.is_empty() {
             return Err("a bank needs at least one brand".into());
@@ -409,22 +422,31 @@ impl LoopbackBank {
             let data_guard =
                 ResourceGuardLayer::new(brand.id().clone(), storage.clone(), clock.clone())
                     .require_authorised_consent();
-            let data_apis = DataApis::builder(
+            let mut data_apis = DataApis::builder(
                 brand.clone(),
                 consents.clone(),
                 storage.clone(),
                 sealer.clone(),
                 clock.clone(),
-            )
-            .resources(bank.clone())
-            .accounts(bank.clone())
-            .customers(bank.clone())
-            .credit_cards(bank.clone())
-            .credit_operations::<Loans>(bank.clone())
-            .credit_operations::<Financings>(bank.clone())
-            .credit_operations::<InvoiceFinancings>(bank.clone())
-            .credit_operations::<UnarrangedAccountsOverdraft>(bank.clone())
-            .build();
+            );
+            if quota_factor > 1 {
+                for endpoint in opus_core::data_apis::ALL {
+                    if let Some(limit) = endpoint.monthly_limit {
+                        data_apis = data_apis
+                            .monthly_limit(endpoint, Some(limit.saturating_mul(quota_factor)));
+                    }
+                }
+            }
+            let data_apis = data_apis
+                .resources(bank.clone())
+                .accounts(bank.clone())
+                .customers(bank.clone())
+                .credit_cards(bank.clone())
+                .credit_operations::<Loans>(bank.clone())
+                .credit_operations::<Financings>(bank.clone())
+                .credit_operations::<InvoiceFinancings>(bank.clone())
+                .credit_operations::<UnarrangedAccountsOverdraft>(bank.clone())
+                .build();
             let management = ManagementApi::new(
                 brand.clone(),
                 consents.clone(),
@@ -467,8 +489,10 @@ impl LoopbackBank {
         // Each step of the hybrid flow is reported to the metrics collector
         // (under the first brand: the flow observer is one for the server).
         let first_reporter = reporters.first().ok_or("no brand")?.clone();
+        if metrics_capture {
+            server = server.flow_observer(Arc::new(first_reporter));
+        }
         let server = server
-            .flow_observer(Arc::new(first_reporter))
             .consent_authorisation(Arc::new(consent_ports))
             .storage(storage.clone())
             .sealer(sealer)
@@ -537,14 +561,17 @@ impl LoopbackBank {
         )?);
         let mut stacks = Vec::new();
         for (index, (reporter, brand)) in reporters.into_iter().zip(&brands).enumerate() {
-            let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
             let shared = shared.clone();
-            let stack = PcmLayer::new(reporter).layer(spans.layer(tower::service_fn(
-                move |request: Request<hyper::body::Incoming>| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(route(&shared, index, request).await) }
-                },
-            )));
+            let routed = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(route(&shared, index, request).await) }
+            });
+            let stack = if metrics_capture {
+                let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
+                BoxCloneSyncService::new(PcmLayer::new(reporter).layer(spans.layer(routed)))
+            } else {
+                BoxCloneSyncService::new(routed)
+            };
             stacks.push((format!("/{}/", brand.id().as_str()), stack));
         }
         let mock = collector.clone();

@@ -245,6 +245,8 @@ impl BankServerConfig {
         };
         Ok(BankSetup {
             gateway,
+            metrics_capture: true,
+            quota_factor: 1,
             listen: self.listen,
             public_url: self.public_url.clone(),
             brands,

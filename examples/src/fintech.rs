@@ -106,10 +106,11 @@ pub struct SandboxFintech {
     directory: Value,
     clock: Arc<dyn Clock>,
     /// The PEM files of the identity: transport certificate and key, the
-    /// signing key, the software statement.
+    /// signing and ID-token decryption keys, the software statement.
     transport_certificate_pem: String,
     transport_key_pem: String,
     signing_key_pem: String,
+    encryption_key_pem: String,
 }
 
 impl std::fmt::Debug for SandboxFintech {
@@ -160,13 +161,20 @@ impl SandboxFintech {
             .map_err(|_| "RSA generation failed")?
             .as_der()
             .map_err(|_| "RSA export failed")?;
+        let encryption_der = RsaKeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| "RSA generation failed")?
+            .as_der()
+            .map_err(|_| "RSA export failed")?;
         let custody = Arc::new(
             SoftwareKeyCustody::builder()
                 .signing_key(SoftwareKey::from_pkcs8_der(
                     &format!("{name}-sig"),
                     signing_der.as_ref(),
                 )?)
-                .encryption_key(SoftwareKey::generate_rsa(&format!("{name}-enc"))?)
+                .encryption_key(SoftwareKey::from_pkcs8_der(
+                    &format!("{name}-enc"),
+                    encryption_der.as_ref(),
+                )?)
                 .build()?,
         );
         let transport_key = rcgen::KeyPair::generate()?;
@@ -232,6 +240,7 @@ impl SandboxFintech {
             transport_certificate_pem: certificate,
             transport_key_pem: transport_key.serialize_pem(),
             signing_key_pem: pem("PRIVATE KEY", signing_der.as_ref()),
+            encryption_key_pem: pem("PRIVATE KEY", encryption_der.as_ref()),
         })
     }
 
@@ -315,7 +324,7 @@ impl SandboxFintech {
     }
 
     /// Writes the identity's files under `dir` (transport certificate and
-    /// key, signing key, software statement, the directory's answer) and
+    /// key, signing and decryption keys, software statement, the directory's answer) and
     /// answers their description.
     ///
     /// # Errors
@@ -342,6 +351,8 @@ impl SandboxFintech {
             "transport_key_path": write("transport.key", &self.transport_key_pem)?,
             "signing_key_path": write("signing.key", &self.signing_key_pem)?,
             "signing_kid": format!("{}-sig", self.name),
+            "encryption_key_path": write("encryption.key", &self.encryption_key_pem)?,
+            "encryption_kid": format!("{}-enc", self.name),
             "software_statement_path": write(
                 "software-statement.jwt",
                 self.directory["software_statement"].as_str().unwrap_or_default(),

@@ -306,7 +306,9 @@ impl Payer {
         let customer = sandbox_customer()?;
         let consent = self
             .initiator
-            .create_payment_consent(Value::Object(consent_data(date, scheduled, &customer)))
+            .create_payment_consent(Value::Object(payment_consent_data(
+                date, scheduled, &customer,
+            )))
             .await?;
         trace.step(&format!(
             "The initiator creates a signed payment consent for R$ 80.00 on {date}"
@@ -352,7 +354,11 @@ impl Payer {
 
 /// The consent body for one payment of R$ 80.00: immediate when `date` is
 /// today, scheduled otherwise.
-fn consent_data(date: &str, scheduled: bool, customer: &Cpf) -> serde_json::Map<String, Value> {
+pub fn payment_consent_data(
+    date: &str,
+    scheduled: bool,
+    customer: &Cpf,
+) -> serde_json::Map<String, Value> {
     let details = json!({"localInstrument": "MANU",
         "creditorAccount": {"ispb": "12345678", "issuer": "1774", "number": "1234567890", "accountType": "CACC"}});
     let payment = if scheduled {

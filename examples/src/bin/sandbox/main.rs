@@ -10,12 +10,20 @@
 //! and prints what to try next.
 //!
 //! ```text
-//! sandbox [--once] [--memory] [--endpoints-file FILE] [--work-dir DIR] [--tour]
+//! sandbox [--once] [--memory | --store URL] [--endpoints-file FILE] [--work-dir DIR]
+//!         [--without-metrics-capture] [--quota-factor N] [--tour]
 //! ```
 //!
 //! - `--once`: run the journeys, print a summary and exit (non-zero when a
 //!   journey failed);
 //! - `--memory`: keep the bank's state in memory instead of an SQLite file;
+//! - `--store URL`: keep it where `URL` says instead (`postgres://…`,
+//!   `sqlite:<path>` or `memory:`, as the bank server's `[storage] url`);
+//! - `--without-metrics-capture`: serve without capturing the calls for
+//!   the metrics reports (benchmarks measure what the capture costs; a
+//!   participant must capture);
+//! - `--quota-factor N`: multiply the data endpoints' monthly operational
+//!   limits by `N` (an institution may raise them; load tests do);
 //! - `--endpoints-file FILE`: write the JSON description of what is
 //!   running (see `opus_examples::endpoints`), with a ready-made TPP
 //!   identity;
@@ -30,7 +38,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use opus_core::{Clock, Storage, SystemClock};
-use opus_examples::bank::{Failure, LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer};
+use opus_examples::bank::{
+    BankSetup, BrandSetup, Failure, LoopbackBank, TEST_CHANNEL_HEADER, sandbox_customer,
+};
 use opus_examples::endpoints;
 use opus_examples::fintech::SandboxFintech;
 use opus_examples::journeys::{Trace, data_consent, run_all};
@@ -40,13 +50,16 @@ use opus_testkit::SyntheticBank;
 mod fapi;
 mod tour;
 
-const USAGE: &str =
-    "usage: sandbox [--once] [--memory] [--endpoints-file FILE] [--work-dir DIR] [--tour]";
+const USAGE: &str = "usage: sandbox [--once] [--memory | --store URL] [--endpoints-file FILE] [--work-dir DIR] \
+     [--without-metrics-capture] [--quota-factor N] [--tour]";
 
 #[derive(Debug, Default)]
 struct Options {
     once: bool,
     memory: bool,
+    store: Option<String>,
+    without_metrics_capture: bool,
+    quota_factor: Option<u64>,
     tour: bool,
     endpoints_file: Option<PathBuf>,
     work_dir: Option<PathBuf>,
@@ -60,6 +73,19 @@ fn options() -> Result<Options, String> {
             "--once" => options.once = true,
             "--memory" => options.memory = true,
             "--tour" => options.tour = true,
+            "--without-metrics-capture" => options.without_metrics_capture = true,
+            "--quota-factor" => {
+                let factor = args.next().ok_or("--quota-factor needs a number")?;
+                let factor = factor
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|f| *f >= 1)
+                    .ok_or("--quota-factor needs a positive whole number")?;
+                options.quota_factor = Some(factor);
+            }
+            "--store" => {
+                options.store = Some(args.next().ok_or("--store needs a URL")?);
+            }
             "--endpoints-file" => {
                 let file = args.next().ok_or("--endpoints-file needs a file")?;
                 options.endpoints_file = Some(PathBuf::from(file));
@@ -96,7 +122,18 @@ async fn main() -> Result<ExitCode, Failure> {
         std::env::temp_dir().join(format!("opus-sandbox-{}", std::process::id()))
     });
     std::fs::create_dir_all(&work)?;
-    let storage = if options.memory {
+    let storage = if let Some(url) = &options.store {
+        // Said without the URL's credentials, if any.
+        let shown = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
+        println!("  store: {shown} (--store)");
+        opus_examples::config::StorageConfig {
+            url: Some(url.clone()),
+            url_env: None,
+            max_connections: None,
+        }
+        .open()
+        .await?
+    } else if options.memory {
         println!("  store: in memory (--memory)");
         Storage::from_backend(Arc::new(MemoryStore::new()))
     } else {
@@ -105,11 +142,25 @@ async fn main() -> Result<ExitCode, Failure> {
         Storage::from_backend(Arc::new(SqliteStore::open(&db).await?))
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let bank = LoopbackBank::start_on(
-        clock.clone(),
-        SyntheticBank::new(clock.now().date_in_brasilia()),
+    if let Some(factor) = options.quota_factor {
+        println!(
+            "  operational limits: {factor} times the spec's monthly minimums (--quota-factor)"
+        );
+    }
+    if options.without_metrics_capture {
+        println!("  metrics capture: off (--without-metrics-capture, for benchmarks only)");
+    }
+    let bank = LoopbackBank::start_with(BankSetup {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: None,
+        brands: BrandSetup::sandbox(),
         storage,
-    )
+        clock: clock.clone(),
+        synthetic: SyntheticBank::new(clock.now().date_in_brasilia()),
+        gateway: None,
+        metrics_capture: !options.without_metrics_capture,
+        quota_factor: options.quota_factor.unwrap_or(1),
+    })
     .await?;
     println!("\nRunning on loopback (one HTTPS listener, client certificates asked for):");
     println!("  mock directory      {}", bank.test_registration_url()?);
