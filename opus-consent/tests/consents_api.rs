@@ -164,16 +164,16 @@ impl Fixture {
             None => Bytes::new(),
         };
         let mut request = builder.body(Full::new(bytes)).unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-            tls_client_chain: Some(Arc::new(
+        request.extensions_mut().insert(ConnectionInfo::new(
+            SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            Some(Arc::new(
                 cert.chain_der
                     .iter()
                     .cloned()
                     .map(CertificateDer::from)
                     .collect(),
             )),
-        });
+        ));
         let api = ConsentsApi::new(
             self.brand.clone(),
             self.consents.clone(),
@@ -413,9 +413,9 @@ async fn c1_04_05_c5_03_permission_rules_give_the_specs_codes() {
             .header(header::CONTENT_TYPE, "text/plain");
         builder = builder.header("x-test", "1");
         let mut request = builder.body(Full::new(Bytes::from(request))).unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-            tls_client_chain: Some(Arc::new(
+        request.extensions_mut().insert(ConnectionInfo::new(
+            SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            Some(Arc::new(
                 f.cert
                     .chain_der
                     .iter()
@@ -423,7 +423,7 @@ async fn c1_04_05_c5_03_permission_rules_give_the_specs_codes() {
                     .map(CertificateDer::from)
                     .collect(),
             )),
-        });
+        ));
         let api = ConsentsApi::new(f.brand.clone(), f.consents.clone(), f.clock.clone());
         let guard =
             ResourceGuardLayer::new(f.brand.id().clone(), f.storage.clone(), f.clock.clone());

@@ -227,9 +227,9 @@ impl Fixture {
             None => Bytes::new(),
         };
         let mut request = builder.body(Full::new(bytes)).unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-            tls_client_chain: Some(Arc::new(
+        request.extensions_mut().insert(ConnectionInfo::new(
+            SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            Some(Arc::new(
                 self.cert
                     .chain_der
                     .iter()
@@ -237,7 +237,7 @@ impl Fixture {
                     .map(CertificateDer::from)
                     .collect(),
             )),
-        });
+        ));
         let guard = ResourceGuardLayer::new(
             self.brand.id().clone(),
             self.storage.clone(),

@@ -513,9 +513,9 @@ async fn call_via(
 }
 
 fn connection(cert: Option<&IssuedCertificate>) -> ConnectionInfo {
-    ConnectionInfo {
-        remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-        tls_client_chain: cert.map(|c| {
+    ConnectionInfo::new(
+        SocketAddr::from(([127, 0, 0, 1], 40_000)),
+        cert.map(|c| {
             Arc::new(
                 c.chain_der
                     .iter()
@@ -524,7 +524,7 @@ fn connection(cert: Option<&IssuedCertificate>) -> ConnectionInfo {
                     .collect(),
             )
         }),
-    }
+    )
 }
 
 async fn json_body<B>(response: Response<B>) -> Value

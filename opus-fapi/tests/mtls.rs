@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use opus_core::Cnpj;
 use opus_fapi::mtls::{
-    self, ClientCertPolicy, ClientCertificateLayer, PeerCertificate, TrustedGateway,
+    self, ClientCertPolicy, ClientCertificateLayer, ConnectionInfo, PeerCertificate, TrustedGateway,
 };
 use opus_testkit::{IssuedCertificate, OfbSubject, TestPki};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
@@ -292,4 +292,35 @@ async fn the_gateway_header_counts_only_from_a_trusted_proxy() {
 fn layers_are_cloneable_tower_layers() {
     let layer = ClientCertificateLayer::tls_only();
     let _service = layer.layer(service_fn(whoami));
+}
+
+#[test]
+fn a_connection_reads_its_client_identity_once_and_again_for_a_replaced_chain() {
+    let f = fixture();
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000);
+    let mut info = ConnectionInfo::new(addr, Some(Arc::new(chain(&f.tpp_cert))));
+    let first = info.client_identity().unwrap().unwrap();
+    assert_eq!(first.organisation_id, Some(f.tpp.organisation_id));
+    // Every request of the connection carries a clone: the same identity.
+    let clone = info.clone();
+    assert_eq!(clone.client_identity().unwrap().unwrap(), first);
+
+    // A chain put in its place is read anew, not answered from the cache.
+    let other = OfbSubject::example(
+        "other.example.com.br",
+        Cnpj::parse("11222333000181").unwrap(),
+    );
+    let other_cert = f.directory.transport_certificate(&other).unwrap();
+    info.tls_client_chain = Some(Arc::new(chain(&other_cert)));
+    let second = info.client_identity().unwrap().unwrap();
+    assert_eq!(second.organisation_id, Some(other.organisation_id));
+    assert_eq!(clone.client_identity().unwrap().unwrap(), first);
+
+    // Without a client certificate there is no identity.
+    assert!(ConnectionInfo::new(addr, None).client_identity().is_none());
+    assert!(
+        ConnectionInfo::new(addr, Some(Arc::new(Vec::new())))
+            .client_identity()
+            .is_none()
+    );
 }

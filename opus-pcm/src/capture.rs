@@ -215,13 +215,10 @@ fn caller<B>(request: &Request<B>) -> Option<OrganisationId> {
     if let Some(peer) = request.extensions().get::<PeerCertificate>() {
         return peer.identity().ok()?.organisation_id;
     }
-    let chain = request
+    request
         .extensions()
         .get::<ConnectionInfo>()?
-        .tls_client_chain
-        .clone()?;
-    let leaf = chain.first()?;
-    opus_fapi::cert::identity(leaf.as_ref())
+        .client_identity()?
         .ok()?
         .organisation_id
 }

@@ -254,16 +254,16 @@ fn connection(pki: &TestPki, org: OrganisationId) -> ConnectionInfo {
     let mut subject = OfbSubject::example("tpp.example", Cnpj::parse("11222333000181").unwrap());
     subject.organisation_id = org;
     let cert = pki.transport_certificate(&subject).unwrap();
-    ConnectionInfo {
-        remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-        tls_client_chain: Some(Arc::new(
+    ConnectionInfo::new(
+        SocketAddr::from(([127, 0, 0, 1], 40_000)),
+        Some(Arc::new(
             cert.chain_der
                 .iter()
                 .cloned()
                 .map(CertificateDer::from)
                 .collect(),
         )),
-    }
+    )
 }
 
 #[tokio::test]

@@ -65,4 +65,53 @@ impl PostgresStore {
     }
 }
 
+/// The statement that counts one call whose latency falls in bucket `b`:
+/// one statement (one round trip, its row locks held only while it runs)
+/// whose data-modifying parts count the second, purge the old seconds and
+/// add to the day's statistics. `$1` brand, `$2` endpoint, `$3` day, `$4`
+/// errors, `$5` rejections, `$6` duration, `$7` the second, `$8` the
+/// oldest second kept.
+fn record_call_statement(bucket: usize) -> &'static str {
+    static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        (0..12)
+            .map(|b| {
+                let values = bucket_values(b);
+                format!(
+                    "WITH this_second AS (INSERT INTO call_seconds (brand, endpoint, second, count) \
+                     VALUES ($1, $2, $7, 1) ON CONFLICT (brand, endpoint, second) \
+                     DO UPDATE SET count = call_seconds.count + 1 RETURNING count), \
+                     purged AS (DELETE FROM call_seconds WHERE brand = $1 AND endpoint = $2 AND second < $8) {}",
+                    call_stats_upsert(&format!(
+                        "SELECT $1, $2, $3, 1, $4, $5, $6, this_second.count{values} FROM this_second"
+                    ))
+                )
+            })
+            .collect()
+    });
+    statements
+        .get(bucket)
+        .or(statements.last())
+        .map_or("", String::as_str)
+}
+
+/// Counts one call in one statement (see [`record_call_statement`]).
+async fn record_call_in(pool: &PgPool, sample: &CallSample) -> Result<(), StoreError> {
+    let second = sample.at.unix_seconds();
+    let statement = record_call_statement(latency_bucket(sample.duration_ms));
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(sample.brand.as_str())
+        .bind(&sample.endpoint)
+        .bind(sample.at.date_in_brasilia().to_string())
+        .bind(i64::from(sample.status >= 500))
+        .bind(i64::from(sample.status == 429))
+        .bind(i64::from(sample.duration_ms))
+        .bind(second)
+        .bind(second - CALL_SECONDS_KEPT)
+        .execute(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
 include!("sql/common.rs");

@@ -82,4 +82,43 @@ impl SqliteStore {
     }
 }
 
+/// Counts one call in one write transaction: the second's count, the old
+/// seconds purged, the day's statistics.
+async fn record_call_in(pool: &SqlitePool, sample: &CallSample) -> Result<(), StoreError> {
+    let second = sample.at.unix_seconds();
+    let mut tx = begin_write(pool).await?;
+    let row = sqlx::query(
+        "INSERT INTO call_seconds (brand, endpoint, second, count) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (brand, endpoint, second) DO UPDATE SET count = call_seconds.count + 1 RETURNING count",
+    )
+    .bind(sample.brand.as_str())
+    .bind(&sample.endpoint)
+    .bind(second)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let in_second: i64 = get(&row, "count")?;
+    sqlx::query("DELETE FROM call_seconds WHERE brand = $1 AND endpoint = $2 AND second < $3")
+        .bind(sample.brand.as_str())
+        .bind(&sample.endpoint)
+        .bind(second - CALL_SECONDS_KEPT)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let values = bucket_values(latency_bucket(sample.duration_ms));
+    let statement = call_stats_upsert(&format!("VALUES ($1, $2, $3, 1, $4, $5, $6, $7{values})"));
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(sample.brand.as_str())
+        .bind(&sample.endpoint)
+        .bind(sample.at.date_in_brasilia().to_string())
+        .bind(i64::from(sample.status >= 500))
+        .bind(i64::from(sample.status == 429))
+        .bind(i64::from(sample.duration_ms))
+        .bind(in_second)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    commit(tx).await
+}
+
 include!("sql/common.rs");

@@ -85,10 +85,9 @@ impl World {
             .uri(format!("/api{path}"))
             .body(Full::new(Bytes::new()))
             .unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from((from, 50_000)),
-            tls_client_chain: None,
-        });
+        request
+            .extensions_mut()
+            .insert(ConnectionInfo::new(SocketAddr::from((from, 50_000)), None));
         let response = self.apis.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();

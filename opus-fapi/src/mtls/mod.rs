@@ -168,6 +168,47 @@ pub struct ConnectionInfo {
     pub remote_addr: SocketAddr,
     /// The client certificate chain verified in the handshake (leaf first).
     pub tls_client_chain: Option<Arc<Vec<CertificateDer<'static>>>>,
+    /// The leaf's identity, parsed once for every request of the connection.
+    identity: ChainIdentity,
+}
+
+/// The identity of a chain's leaf, parsed at most once, together with the
+/// chain it was parsed from (a chain replaced afterwards is parsed anew).
+type ChainIdentity = Arc<
+    std::sync::OnceLock<(
+        Arc<Vec<CertificateDer<'static>>>,
+        Result<CertificateIdentity, CertError>,
+    )>,
+>;
+
+impl ConnectionInfo {
+    /// A connection from `remote_addr` whose handshake verified
+    /// `tls_client_chain` (leaf first), if the client presented one.
+    pub fn new(
+        remote_addr: SocketAddr,
+        tls_client_chain: Option<Arc<Vec<CertificateDer<'static>>>>,
+    ) -> Self {
+        Self {
+            remote_addr,
+            tls_client_chain,
+            identity: ChainIdentity::default(),
+        }
+    }
+
+    /// The OFB identity of the handshake's client certificate, `None`
+    /// without one. Parsed once per connection, however many requests ask.
+    pub fn client_identity(&self) -> Option<Result<CertificateIdentity, CertError>> {
+        let chain = self.tls_client_chain.as_ref()?;
+        let leaf = chain.first()?;
+        let (parsed_from, identity) = self
+            .identity
+            .get_or_init(|| (chain.clone(), cert::identity(leaf.as_ref())));
+        if Arc::ptr_eq(parsed_from, chain) {
+            Some(identity.clone())
+        } else {
+            Some(cert::identity(leaf.as_ref()))
+        }
+    }
 }
 
 /// The client certificate of a request, resolved by [`ClientCertificateLayer`].
@@ -175,6 +216,9 @@ pub struct ConnectionInfo {
 pub struct PeerCertificate {
     leaf: CertificateDer<'static>,
     via_gateway: bool,
+    /// The connection whose handshake verified it (its identity is parsed
+    /// once per connection); `None` when a gateway forwarded it.
+    connection: Option<ConnectionInfo>,
 }
 
 impl PeerCertificate {
@@ -193,7 +237,14 @@ impl PeerCertificate {
     /// # Errors
     /// [`CertError`] when it does not parse.
     pub fn identity(&self) -> Result<CertificateIdentity, CertError> {
-        cert::identity(self.leaf.as_ref())
+        match self
+            .connection
+            .as_ref()
+            .and_then(ConnectionInfo::client_identity)
+        {
+            Some(identity) => identity,
+            None => cert::identity(self.leaf.as_ref()),
+        }
     }
 }
 
@@ -248,10 +299,7 @@ pub async fn serve<S, B>(
                     let chain = tls.get_ref().1.peer_certificates().map(|c| {
                         Arc::new(c.iter().map(|d| d.clone().into_owned()).collect::<Vec<_>>())
                     });
-                    let info = ConnectionInfo {
-                        remote_addr,
-                        tls_client_chain: chain,
-                    };
+                    let info = ConnectionInfo::new(remote_addr, chain);
                     let svc = TowerToHyperService::new(WithConnectionInfo {
                         inner: service,
                         info,
@@ -259,10 +307,7 @@ pub async fn serve<S, B>(
                     let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
                 }
                 None => {
-                    let info = ConnectionInfo {
-                        remote_addr,
-                        tls_client_chain: None,
-                    };
+                    let info = ConnectionInfo::new(remote_addr, None);
                     let svc = TowerToHyperService::new(WithConnectionInfo {
                         inner: service,
                         info,
@@ -373,14 +418,16 @@ where
                 .map(|leaf| PeerCertificate {
                     leaf,
                     via_gateway: true,
+                    connection: None,
                 }),
-            _ => info
-                .and_then(|i| i.tls_client_chain)
-                .and_then(|chain| chain.first().cloned())
-                .map(|leaf| PeerCertificate {
+            _ => info.and_then(|info| {
+                let leaf = info.tls_client_chain.as_ref()?.first()?.clone();
+                Some(PeerCertificate {
                     leaf,
                     via_gateway: false,
-                }),
+                    connection: Some(info),
+                })
+            }),
         };
         request.extensions_mut().remove::<PeerCertificate>();
         if let Some(peer) = peer {

@@ -276,9 +276,9 @@ impl Instance {
             None => Bytes::new(),
         };
         let mut request = builder.body(Full::new(bytes)).unwrap();
-        request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: SocketAddr::from(([127, 0, 0, 1], 40_000)),
-            tls_client_chain: Some(Arc::new(
+        request.extensions_mut().insert(ConnectionInfo::new(
+            SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            Some(Arc::new(
                 world
                     .cert
                     .chain_der
@@ -287,7 +287,7 @@ impl Instance {
                     .map(CertificateDer::from)
                     .collect(),
             )),
-        });
+        ));
         let guard = ResourceGuardLayer::new(
             world.brand.id().clone(),
             self.storage.clone(),

@@ -236,25 +236,62 @@ fn audit_from(row: &DbRow) -> Result<AuditRecord, StoreError> {
 /// Inserts outbox messages in `tx`; a duplicate id is a conflict.
 async fn insert_outbox(tx: &mut Tx, messages: &[OutboxMessage]) -> Result<(), StoreError> {
     for m in messages {
-        let done = sqlx::query(
-            "INSERT INTO outbox (id, brand, topic, payload, created_at, available_at, attempts, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, 'pending') ON CONFLICT DO NOTHING",
-        )
-        .bind(m.id.to_string())
-        .bind(m.brand.as_str())
-        .bind(m.topic.as_str())
-        .bind(&m.payload)
-        .bind(ms(m.created_at))
-        .bind(ms(m.available_at))
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict);
-        }
+        insert_message(&mut **tx, m).await?;
     }
     Ok(())
 }
+
+/// Inserts one outbox message; `Conflict` when its id is taken.
+async fn insert_message<'e, E>(executor: E, m: &OutboxMessage) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let done = sqlx::query(
+        "INSERT INTO outbox (id, brand, topic, payload, created_at, available_at, attempts, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 'pending') ON CONFLICT DO NOTHING",
+    )
+    .bind(m.id.to_string())
+    .bind(m.brand.as_str())
+    .bind(m.topic.as_str())
+    .bind(&m.payload)
+    .bind(ms(m.created_at))
+    .bind(ms(m.available_at))
+    .execute(executor)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// The upsert of a day's statistics for one call, for `rows` (`VALUES (…)`
+/// or a `SELECT`) that give brand, endpoint, day, 1, errors, rejections,
+/// duration, the second's count and the twelve latency buckets.
+fn call_stats_upsert(rows: &str) -> String {
+    let mut buckets = String::new();
+    let mut updates = String::new();
+    for b in 0..12 {
+        buckets.push_str(&format!(", b{b}"));
+        updates.push_str(&format!(", b{b} = call_stats.b{b} + excluded.b{b}"));
+    }
+    format!(
+        "INSERT INTO call_stats (brand, endpoint, day, invocations, errors, rejections, duration_ms_sum, \
+         peak_per_second{buckets}) {rows} \
+         ON CONFLICT (brand, endpoint, day) DO UPDATE SET invocations = call_stats.invocations + 1, \
+         errors = call_stats.errors + excluded.errors, rejections = call_stats.rejections + excluded.rejections, \
+         duration_ms_sum = call_stats.duration_ms_sum + excluded.duration_ms_sum, \
+         peak_per_second = CASE WHEN excluded.peak_per_second > call_stats.peak_per_second \
+         THEN excluded.peak_per_second ELSE call_stats.peak_per_second END{updates}"
+    )
+}
+
+/// The twelve latency-bucket values of a new `call_stats` row: 1 in
+/// `bucket`.
+fn bucket_values(bucket: usize) -> String {
+    (0..12).map(|b| if b == bucket { ", 1" } else { ", 0" }).collect()
+}
+
+/// How long the per-second call counts are kept (the peak of a day needs
+/// the day's seconds).
+const CALL_SECONDS_KEPT: i64 = 2 * 86_400;
 
 async fn commit(tx: Tx) -> Result<(), StoreError> {
     tx.commit().await.map_err(db_error)
@@ -960,6 +997,10 @@ impl ReplayGuard for Store {
 #[async_trait::async_trait]
 impl Outbox for Store {
     async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), StoreError> {
+        // One message is one statement: no transaction (round trips) needed.
+        if let [message] = messages {
+            return insert_message(&self.pool, message).await;
+        }
         let mut tx = begin_write(&self.pool).await?;
         insert_outbox(&mut tx, messages).await?;
         commit(tx).await
@@ -1309,56 +1350,7 @@ impl OperationsStore for Store {
     }
 
     async fn record_call(&self, sample: &CallSample) -> Result<(), StoreError> {
-        let second = sample.at.unix_seconds();
-        let mut tx = begin_write(&self.pool).await?;
-        let row = sqlx::query(
-            "INSERT INTO call_seconds (brand, endpoint, second, count) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (brand, endpoint, second) DO UPDATE SET count = call_seconds.count + 1 RETURNING count",
-        )
-        .bind(sample.brand.as_str())
-        .bind(&sample.endpoint)
-        .bind(second)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let in_second: i64 = get(&row, "count")?;
-        sqlx::query("DELETE FROM call_seconds WHERE brand = $1 AND endpoint = $2 AND second < $3")
-            .bind(sample.brand.as_str())
-            .bind(&sample.endpoint)
-            .bind(second - 2 * 86_400)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let bucket = latency_bucket(sample.duration_ms);
-        let mut buckets = String::new();
-        let mut values = String::new();
-        let mut updates = String::new();
-        for b in 0..12 {
-            buckets.push_str(&format!(", b{b}"));
-            values.push_str(if b == bucket { ", 1" } else { ", 0" });
-            updates.push_str(&format!(", b{b} = call_stats.b{b} + excluded.b{b}"));
-        }
-        let statement = format!(
-            "INSERT INTO call_stats (brand, endpoint, day, invocations, errors, rejections, duration_ms_sum, \
-             peak_per_second{buckets}) VALUES ($1, $2, $3, 1, $4, $5, $6, $7{values}) \
-             ON CONFLICT (brand, endpoint, day) DO UPDATE SET invocations = call_stats.invocations + 1, \
-             errors = call_stats.errors + excluded.errors, rejections = call_stats.rejections + excluded.rejections, \
-             duration_ms_sum = call_stats.duration_ms_sum + excluded.duration_ms_sum, \
-             peak_per_second = CASE WHEN excluded.peak_per_second > call_stats.peak_per_second \
-             THEN excluded.peak_per_second ELSE call_stats.peak_per_second END{updates}"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .bind(sample.brand.as_str())
-            .bind(&sample.endpoint)
-            .bind(sample.at.date_in_brasilia().to_string())
-            .bind(i64::from(sample.status >= 500))
-            .bind(i64::from(sample.status == 429))
-            .bind(i64::from(sample.duration_ms))
-            .bind(in_second)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        commit(tx).await
+        record_call_in(&self.pool, sample).await
     }
 
     async fn call_stats(&self, brand: &BrandId, from: Date, to: Date) -> Result<Vec<DailyCallStats>, StoreError> {

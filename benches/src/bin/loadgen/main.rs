@@ -7,7 +7,7 @@
 //! cargo build --release -p opus-examples --bin sandbox -p opus-benches --bin loadgen
 //! target/release/loadgen [--scenario token|code-flow|accounts|payment|hello] \
 //!     [--sandbox target/release/sandbox] [--sandbox-arg ARG]... \
-//!     [--peer-op target/interop] [--count-processes NAME] \
+//!     [--peer-op target/interop] [--postgres URL] [--count-processes NAME] \
 //!     [--requests 2000] [--connections 4]
 //! ```
 //!
@@ -30,7 +30,10 @@
 //!
 //! The server is the sandbox's bank (started with `--memory
 //! --endpoints-file` and every `--sandbox-arg`; the endpoints file's
-//! ready-made TPP identity is the client), or with `--peer-op` the interop
+//! ready-made TPP identity is the client; with `--postgres URL` its state
+//! goes to a fresh database created next to the one `URL` names and
+//! dropped after the run, and the CPU time of the `postgres` processes
+//! counts too), or with `--peer-op` the interop
 //! kit's oidc-provider (`token` with its static client
 //! `harness-load-pkjwt`, `code-flow` with a client registered by DCR with
 //! an encryption key; identity `load`), for the side-by-side ratios of
@@ -99,6 +102,7 @@ impl Scenario {
     }
 }
 
+#[derive(Clone)]
 struct Options {
     scenario: Scenario,
     sandbox: PathBuf,
@@ -107,6 +111,8 @@ struct Options {
     peer_op: Option<PathBuf>,
     /// Processes whose CPU time counts with the server's (`postgres`).
     count_processes: Vec<String>,
+    /// A PostgreSQL server for the sandbox's state.
+    postgres: Option<String>,
     requests: usize,
     connections: usize,
 }
@@ -118,6 +124,7 @@ fn options() -> Result<Options, Failure> {
         sandbox_args: Vec::new(),
         peer_op: None,
         count_processes: Vec::new(),
+        postgres: None,
         requests: 2000,
         connections: 4,
     };
@@ -139,6 +146,7 @@ fn options() -> Result<Options, Failure> {
             "--sandbox-arg" => options.sandbox_args.push(value()?),
             "--peer-op" => options.peer_op = Some(PathBuf::from(value()?)),
             "--count-processes" => options.count_processes.push(value()?),
+            "--postgres" => options.postgres = Some(value()?),
             "--requests" => options.requests = value()?.parse()?,
             "--connections" => options.connections = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),

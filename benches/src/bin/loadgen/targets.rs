@@ -61,9 +61,67 @@ where
 pub(crate) async fn sandbox(options: &Options) -> Result<(), Failure> {
     let dir = std::env::temp_dir().join(format!("opus-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = sandbox_in(options, &dir).await;
+    let result = match &options.postgres {
+        Some(url) => {
+            let database = FreshDatabase::create(url).await?;
+            let mut options = options.clone();
+            options
+                .sandbox_args
+                .extend(["--store".to_owned(), database.url.clone()]);
+            if !options.count_processes.iter().any(|p| p == "postgres") {
+                options.count_processes.push("postgres".to_owned());
+            }
+            let result = sandbox_in(&options, &dir).await;
+            database.drop_it().await;
+            result
+        }
+        None => sandbox_in(options, &dir).await,
+    };
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// A database of its own for one run (the sandbox's keys are new each run:
+/// another run's records could not be opened).
+struct FreshDatabase {
+    admin: sqlx::PgPool,
+    name: String,
+    url: String,
+}
+
+impl FreshDatabase {
+    async fn create(url: &str) -> Result<Self, Failure> {
+        let admin = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await?;
+        let name = format!("opus_load_{}", std::process::id());
+        // The name is this process's: digits after a fixed prefix.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&admin)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await?;
+        let mut fresh = Url::parse(url)?;
+        fresh.set_path(&format!("/{name}"));
+        Ok(Self {
+            admin,
+            name,
+            url: fresh.to_string(),
+        })
+    }
+
+    async fn drop_it(self) {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await;
+    }
 }
 
 async fn sandbox_in(options: &Options, dir: &Path) -> Result<(), Failure> {
@@ -157,11 +215,8 @@ async fn sandbox_in(options: &Options, dir: &Path) -> Result<(), Failure> {
     let mut name = String::from("opus (sandbox bank");
     for arg in &options.sandbox_args {
         name.push(' ');
-        name.push_str(if arg.contains("://") {
-            arg.split("://").next().unwrap_or_default()
-        } else {
-            arg
-        });
+        // A store URL is named by its scheme only.
+        name.push_str(arg.split("://").next().unwrap_or_default());
     }
     name.push(')');
     measure(
