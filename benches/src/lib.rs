@@ -4,6 +4,11 @@
 //!   PS256/ES256 signing and verification, JWE and JWKS lookup.
 //! * `benches/openssl-ratio.sh`: PS256 signatures per second against
 //!   `openssl speed rsa2048`, side by side in one run.
+//! * `loadgen` (`src/bin/loadgen/`): FAPI-BR load (token endpoint, whole
+//!   code flow, resource GETs, payments) against the sandbox's bank, the
+//!   interop kit's oidc-provider or a raw hyper + rustls ceiling, with the
+//!   server's CPU time and memory read from `/proc`; `benches/compare.sh`
+//!   runs every side-by-side comparison of `benches/README.md` in one run.
 
 use opus_core::keys::{KeyCustody, KeyPurpose};
 use opus_fapi::custody::software::{SoftwareKey, SoftwareKeyCustody};

@@ -27,6 +27,7 @@ async fn every_sandbox_journey_completes() {
     for key in [
         "transport_key_path",
         "signing_key_path",
+        "encryption_key_path",
         "software_statement_path",
     ] {
         let path = identity[key].as_str().unwrap();

@@ -218,9 +218,7 @@ fn caller<B>(request: &Request<B>) -> Option<OrganisationId> {
     request
         .extensions()
         .get::<ConnectionInfo>()?
-        .client_identity()?
-        .ok()?
-        .organisation_id
+        .with_client_identity(|identity| identity.as_ref().ok().and_then(|i| i.organisation_id))?
 }
 
 impl<S, B, R> tower::Service<Request<B>> for PcmService<S>

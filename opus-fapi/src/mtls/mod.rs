@@ -198,15 +198,25 @@ impl ConnectionInfo {
     /// The OFB identity of the handshake's client certificate, `None`
     /// without one. Parsed once per connection, however many requests ask.
     pub fn client_identity(&self) -> Option<Result<CertificateIdentity, CertError>> {
+        self.with_client_identity(Clone::clone)
+    }
+
+    /// `read` applied to the OFB identity of the handshake's client
+    /// certificate (parsed once per connection) without copying it; `None`
+    /// without a certificate.
+    pub fn with_client_identity<T>(
+        &self,
+        read: impl FnOnce(&Result<CertificateIdentity, CertError>) -> T,
+    ) -> Option<T> {
         let chain = self.tls_client_chain.as_ref()?;
         let leaf = chain.first()?;
         let (parsed_from, identity) = self
             .identity
             .get_or_init(|| (chain.clone(), cert::identity(leaf.as_ref())));
         if Arc::ptr_eq(parsed_from, chain) {
-            Some(identity.clone())
+            Some(read(identity))
         } else {
-            Some(cert::identity(leaf.as_ref()))
+            Some(read(&cert::identity(leaf.as_ref())))
         }
     }
 }
