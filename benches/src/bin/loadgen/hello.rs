@@ -104,17 +104,6 @@ async fn run_in(options: &Options, dir: &Path) -> Result<(), Failure> {
             interaction: uuid::Uuid::new_v4().to_string(),
         })
         .collect();
-    measure(
-        &Run {
-            name: "raw hyper + rustls hello",
-            scenario: options.scenario,
-            server: &server,
-            tls,
-            port,
-            count_processes: &options.count_processes,
-            connections: options.connections,
-        },
-        jobs,
-    )
-    .await
+    let run = Run::of("raw hyper + rustls hello", options, &server, tls, port);
+    measure(&run, jobs).await
 }

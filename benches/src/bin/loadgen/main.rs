@@ -554,6 +554,28 @@ struct Run<'a> {
     connections: usize,
 }
 
+impl<'a> Run<'a> {
+    /// A run of `options`' scenario against `server`, named `name`,
+    /// connecting to `127.0.0.1:<port>` with `tls`.
+    fn of(
+        name: &'a str,
+        options: &'a Options,
+        server: &'a Server,
+        tls: Arc<rustls::ClientConfig>,
+        port: u16,
+    ) -> Self {
+        Self {
+            name,
+            scenario: options.scenario,
+            server,
+            tls,
+            port,
+            count_processes: &options.count_processes,
+            connections: options.connections,
+        }
+    }
+}
+
 /// Sends `jobs` over the run's connections and prints what it measured.
 async fn measure(run: &Run<'_>, jobs: Vec<Job>) -> Result<(), Failure> {
     let total = jobs.len();

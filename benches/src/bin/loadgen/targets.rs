@@ -219,19 +219,8 @@ async fn sandbox_in(options: &Options, dir: &Path) -> Result<(), Failure> {
         name.push_str(arg.split("://").next().unwrap_or_default());
     }
     name.push(')');
-    measure(
-        &Run {
-            name: &name,
-            scenario: options.scenario,
-            server: &server,
-            tls: identity.tls.clone(),
-            port: identity.port,
-            count_processes: &options.count_processes,
-            connections: options.connections,
-        },
-        jobs,
-    )
-    .await
+    let run = Run::of(&name, options, &server, identity.tls.clone(), identity.port);
+    measure(&run, jobs).await
 }
 
 /// What the scenarios need of the bank besides its authorization server.
@@ -330,23 +319,8 @@ async fn accounts(identity: &Identity, bank: &Bank, count: usize) -> Result<Vec<
         bank.api_base.clone(),
         Url::parse(FINTECH_REDIRECT)?,
     );
-    let expiration = SystemClock
-        .now()
-        .saturating_add(Duration::from_secs(90 * 86_400))
-        .truncated_to_seconds()
-        .to_string();
-    let consent = receiver
-        .create_consent(
-            &bank.customer,
-            &[
-                Permission::AccountsRead,
-                Permission::AccountsBalancesRead,
-                Permission::ResourcesRead,
-            ],
-            &expiration,
-            "accounts resources",
-        )
-        .await?;
+    let consent =
+        opus_examples::journeys::data_consent(&receiver, &SystemClock, &bank.customer).await?;
     let params = approve(identity, &consent.pending).await?;
     let tokens = identity
         .client()
@@ -517,19 +491,9 @@ pub(crate) async fn peer_op(options: &Options, kit: &Path) -> Result<(), Failure
         }
         other => return Err(format!("{other:?} is not a scenario for --peer-op").into()),
     };
-    measure(
-        &Run {
-            name: "oidc-provider (interop kit peer-op)",
-            scenario: options.scenario,
-            server: &server,
-            tls: identity.tls.clone(),
-            port: identity.port,
-            count_processes: &options.count_processes,
-            connections: options.connections,
-        },
-        jobs,
-    )
-    .await
+    let name = "oidc-provider (interop kit peer-op)";
+    let run = Run::of(name, options, &server, identity.tls.clone(), identity.port);
+    measure(&run, jobs).await
 }
 
 /// Registers a `code id_token` client with encrypted ID tokens (RSA-OAEP,
