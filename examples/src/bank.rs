@@ -561,6 +561,9 @@ impl LoopbackBank {
         )?);
         let mut stacks = Vec::new();
         for (index, (reporter, brand)) in reporters.into_iter().zip(&brands).enumerate() {
+            // The client certificate is resolved before the capture, which
+            // names the caller's organisation from it (also behind a gateway).
+            let certificates = shared.certificates.clone();
             let shared = shared.clone();
             let routed = tower::service_fn(move |request: Request<hyper::body::Incoming>| {
                 let shared = shared.clone();
@@ -568,9 +571,11 @@ impl LoopbackBank {
             });
             let stack = if metrics_capture {
                 let spans = RequestSpanLayer::new(brand.id().clone(), clock.clone());
-                BoxCloneSyncService::new(PcmLayer::new(reporter).layer(spans.layer(routed)))
+                BoxCloneSyncService::new(
+                    certificates.layer(PcmLayer::new(reporter).layer(spans.layer(routed))),
+                )
             } else {
-                BoxCloneSyncService::new(routed)
+                BoxCloneSyncService::new(certificates.layer(routed))
             };
             stacks.push((format!("/{}/", brand.id().as_str()), stack));
         }

@@ -507,6 +507,13 @@ async fn behind_a_gateway_the_forwarded_certificate_counts_only_from_the_gateway
         register_through_gateway(&bank, true).await,
         http::StatusCode::CREATED
     );
+    // The metrics capture names the participant from the forwarded
+    // certificate too: the registration is reported (calls without a
+    // participant's certificate are not). Its delivery is retried here: the
+    // mock collector is reached over HTTPS and this bank serves plain HTTP.
+    let pass = bank.send_reports().await.unwrap();
+    assert_eq!(pass.posts, 1, "{pass:?}");
+    assert_eq!(pass.retried, 1, "{pass:?}");
     assert_ne!(
         register_through_gateway(&bank, false).await,
         http::StatusCode::CREATED,

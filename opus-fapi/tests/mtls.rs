@@ -324,3 +324,42 @@ fn a_connection_reads_its_client_identity_once_and_again_for_a_replaced_chain() 
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_layer_mounted_twice_keeps_what_the_outer_one_resolved() {
+    let f = fixture();
+    let header = http::HeaderName::from_static("x-ssl-client-cert");
+    let layer = ClientCertificateLayer::with_gateway(TrustedGateway {
+        header: header.clone(),
+        proxies: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+    });
+    // Outer (around a metrics capture) and inner (around one API): the
+    // outer consumes the gateway's header; the inner must not undo it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = oneshot::channel::<()>();
+    let service = ServiceBuilder::new()
+        .layer(layer.clone())
+        .layer(layer)
+        .service(service_fn(whoami));
+    tokio::spawn(mtls::serve(listener, None, service, async {
+        let _ = stopped.await;
+    }));
+    let encoded =
+        percent_encoding::utf8_percent_encode(&f.tpp_cert.pem, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let req = Request::get("/whoami")
+        .header(header, encoded)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let (status, body) = request(TokioIo::new(stream), req).await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        format!(
+            "{} {} gateway=true",
+            f.tpp.organisation_id, f.tpp.software_statement_id
+        )
+    );
+}

@@ -165,9 +165,10 @@ impl PcmReporter {
 /// client certificate and the `x-fapi-interaction-id` answered (one is
 /// created and answered when the call came without a valid one).
 ///
-/// Mount it inside the TLS server (it reads [`ConnectionInfo`] or a
-/// gateway's [`PeerCertificate`]) and outside the resource guard, so calls
-/// the guard refuses are reported too.
+/// Mount it inside the TLS server (it reads [`ConnectionInfo`]) — behind a
+/// gateway, inside the `ClientCertificateLayer` too (it reads the gateway's
+/// [`PeerCertificate`]) — and outside the resource guard, so calls the
+/// guard refuses are reported too.
 #[derive(Clone, Debug)]
 pub struct PcmLayer {
     reporter: PcmReporter,
@@ -212,7 +213,9 @@ pub struct PcmService<S> {
 /// The caller's organisation: from the certificate a gateway forwarded, or
 /// the one of this connection's handshake.
 fn caller<B>(request: &Request<B>) -> Option<OrganisationId> {
-    if let Some(peer) = request.extensions().get::<PeerCertificate>() {
+    if let Some(peer) = request.extensions().get::<PeerCertificate>()
+        && peer.via_gateway()
+    {
         return peer.identity().ok()?.organisation_id;
     }
     request

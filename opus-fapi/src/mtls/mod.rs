@@ -13,7 +13,9 @@
 //!   connections from configured proxy addresses only, from a header in
 //!   which a trusted gateway forwards the certificate (URL-encoded PEM).
 //!   The header is removed from every request, so nothing behind the layer
-//!   can be fooled by it.
+//!   can be fooled by it. A request goes through it once: the same layer
+//!   mounted again further in (around one API as well as around the
+//!   metrics capture) keeps what the outer one resolved.
 //! * [`client_config`]: a rustls client configuration with a client
 //!   certificate and custom trust anchors.
 
@@ -414,6 +416,12 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // Resolved once: a layer further out (e.g. around a metrics
+        // capture) already consumed the gateway's header and decided.
+        if request.extensions().get::<Resolved>().is_some() {
+            return self.inner.call(request);
+        }
+        request.extensions_mut().insert(Resolved);
         let info = request.extensions().get::<ConnectionInfo>().cloned();
         let forwarded = self
             .gateway
@@ -446,6 +454,11 @@ where
         self.inner.call(request)
     }
 }
+
+/// Marks a request whose [`PeerCertificate`] a [`ClientCertificateLayer`]
+/// has resolved (private: nothing else can set it).
+#[derive(Debug, Clone, Copy)]
+struct Resolved;
 
 /// A URL-encoded PEM certificate, as gateways forward it.
 fn decode_forwarded(value: &[u8]) -> Option<CertificateDer<'static>> {
