@@ -76,7 +76,8 @@ struct Shared {
     /// One authorization server for every brand.
     server: AuthorizationServer,
     /// Where client certificates come from: the TLS handshake, or a
-    /// trusted gateway's header.
+    /// trusted gateway's header. Applied once, around each brand's stack
+    /// (outside the metrics capture, which names the caller from it).
     certificates: ClientCertificateLayer,
     brands: Vec<BrandParts>,
     directory: Arc<MockDirectory>,
@@ -862,9 +863,9 @@ async fn collector_call(
     )
 }
 
-/// `request` through the client-certificate check and `guard` to `service`.
+/// `request` through `guard` to `service` (its client certificate was
+/// resolved around the whole brand stack).
 async fn guarded<S, B>(
-    certificates: &ClientCertificateLayer,
     guard: &ResourceGuardLayer,
     service: S,
     request: Request<hyper::body::Incoming>,
@@ -878,7 +879,7 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let stack = certificates.layer(guard.layer(service));
+    let stack = guard.layer(service);
     match stack.oneshot(request).await {
         Ok(response) => collect(response).await,
         Err(never) => match never {},
@@ -928,45 +929,15 @@ async fn route(
     } else if path == "/login" {
         login(shared, &request).await
     } else if path.starts_with(&consents_prefix) {
-        guarded(
-            &shared.certificates,
-            &brand.guard,
-            brand.consents_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.consents_api.clone(), request).await
     } else if path.starts_with(&api(opus_consent::payments::BASE_PATH)) {
-        guarded(
-            &shared.certificates,
-            &brand.guard,
-            brand.payments_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.payments_api.clone(), request).await
     } else if path.starts_with(&api(opus_holder::BASE_PATH)) {
-        guarded(
-            &shared.certificates,
-            &brand.guard,
-            brand.pix_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.pix_api.clone(), request).await
     } else if path.starts_with(&api(opus_consent::recurring::BASE_PATH)) {
-        guarded(
-            &shared.certificates,
-            &brand.guard,
-            brand.recurring_consents_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.recurring_consents_api.clone(), request).await
     } else if path.starts_with(&api(opus_holder::recurring::BASE_PATH)) {
-        guarded(
-            &shared.certificates,
-            &brand.guard,
-            brand.recurring_pix_api.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.guard, brand.recurring_pix_api.clone(), request).await
     } else if opus_transmitter::opendata::ENDPOINTS
         .iter()
         .any(|e| path == api(e.trim_start_matches('/')))
@@ -992,21 +963,14 @@ async fn route(
             Err(never) => match never {},
         }
     } else if path.starts_with(&data_prefix) {
-        guarded(
-            &shared.certificates,
-            &brand.data_guard,
-            brand.data_apis.clone(),
-            request,
-        )
-        .await
+        guarded(&brand.data_guard, brand.data_apis.clone(), request).await
     } else if path.starts_with(&format!("{brand_prefix}/{CHANNELS_PATH}")) {
         match brand.management.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
     } else {
-        let stack = shared.certificates.layer(shared.server.clone());
-        match stack.oneshot(request).await {
+        match shared.server.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         }
